@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both build .venv when missing.
+VENV := .venv
+PY := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): requirements.txt requirements.lock
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==26.3
+	$(PY) -m pip install -q -r requirements.txt -c requirements.lock
+	touch $@
+
+run: $(STAMP)
+	$(SNAKEMAKE) --workflow-profile profiles/default --cores all
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check workflow tests bench
+	$(SNAKEMAKE) --lint
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf results logs benchmarks .snakemake

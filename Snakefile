@@ -1,0 +1,25 @@
+# DiLT: the Disentangled Lottery Ticket study as one file-based DAG. See README.md.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/imp.smk"
+include: "rules/tickets.smk"
+include: "rules/retrain.smk"
+include: "rules/analysis.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,52 @@
+rule retrain:
+    """Retrain one ticket from theta0 on all classes; accuracy overall and per partition."""
+    input:
+        mask=ticket_file,
+        init=f"{OUT}/seed{{seed}}/init.safetensors",
+        data=f"{OUT}/data.safetensors",
+        partitions=f"{OUT}/partitions.json",
+    output:
+        f"{OUT}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.json",
+    params:
+        model=config["model"],
+        train=config["train"],
+    threads: TRAIN_THREADS
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    log:
+        f"logs/{EXP}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow/scripts/retrain.py"
+
+
+rule retrain_table:
+    """All retraining results as one tidy table."""
+    input:
+        retrain_jsons(),
+    output:
+        f"{OUT}/tables/retrain.tsv",
+    log:
+        f"logs/{EXP}/tables/retrain.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/retrain_table.py"
+
+
+rule imp_table:
+    """Per-round IMP metrics of every chain as one tidy table."""
+    input:
+        imp_metrics(),
+    output:
+        f"{OUT}/tables/imp.tsv",
+    log:
+        f"logs/{EXP}/tables/imp.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/imp_table.py"

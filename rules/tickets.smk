@@ -1,0 +1,17 @@
+rule tickets:
+    """Core, union, specialist and random-control tickets of one round, and the overlap table."""
+    input:
+        masks=expand(imp_dir("dilt", "{part}", "{{round}}", "{{seed}}") + "/mask.safetensors",
+                     part=PARTS),
+    output:
+        tickets=expand(f"{OUT}/seed{{{{seed}}}}/tickets/round{{{{round}}}}/{{t}}.safetensors",
+                       t=TICKET_FILES),
+        overlap=f"{OUT}/seed{{seed}}/tickets/round{{round}}/overlap.tsv",
+    params:
+        parts=PARTS,
+    log:
+        f"logs/{EXP}/seed{{seed}}/tickets/round{{round}}.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/tickets.py"

@@ -1,0 +1,38 @@
+"""Rule blocks: per functional block, mean mask Jaccard vs mean same-layer GW; Spearman test."""
+
+import pandas as pd
+
+from dilt import io
+from dilt.blocks import block_table, same_layer_gw, spearman_permutation
+from dilt.script import run
+
+
+def main(smk, log):
+    gw = io.read_tsv(smk.input.gw, index_col=0)
+    clusters = io.read_tsv(smk.input.clusters)
+    overlap = io.read_tsv(smk.input.overlap).set_index("layer")
+    layers = list(dict.fromkeys(clusters["layer"]))
+    # A layer's block is the cluster most of its K copies fall in (ties: lowest id).
+    block = clusters.groupby("layer")["cluster"].agg(lambda c: c.mode().min()).to_dict()
+    consistent = clusters.groupby("layer")["cluster"].nunique().eq(1).to_dict()
+    jaccard = {layer: float(overlap.loc[f"{layer}.weight", "jaccard"]) for layer in layers}
+    chance = {layer: float(overlap.loc[f"{layer}.weight", "chance_jaccard"]) for layer in layers}
+    same_gw = same_layer_gw(list(gw.index), gw.to_numpy(), smk.params.parts, layers)
+    table = pd.DataFrame(block_table(block, jaccard, same_gw))
+    table["mean_chance_jaccard"] = [
+        sum(chance[x] for x in row.split(",")) / len(row.split(",")) for row in table["layers"]]
+    io.write_tsv(smk.output.blocks, table)
+    rho, p_value = spearman_permutation([jaccard[x] for x in layers],
+                                        [same_gw[x] for x in layers],
+                                        n_perm=smk.params.permutations, seed=0)
+    log(f"Spearman rho {rho:.3f}, permutation p {p_value:.4f} over {len(layers)} layers")
+    io.write_json(smk.output.correlation, {
+        "spearman_rho": rho, "p_value": p_value, "n_layers": len(layers),
+        "permutations": smk.params.permutations,
+        "layers": [{"layer": x, "block": int(block[x]), "consistent": bool(consistent[x]),
+                    "jaccard": jaccard[x], "chance_jaccard": chance[x], "gw": same_gw[x]}
+                   for x in layers],
+    })
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,22 @@
+"""Rule clusters: spectral clustering of the layers of all chains from their GW distances."""
+
+import pandas as pd
+
+from dilt import io
+from dilt.clustering import spectral_clusters
+from dilt.script import run
+
+
+def main(smk, log):
+    gw = io.read_tsv(smk.input[0], index_col=0)
+    labels, info = spectral_clusters(gw.to_numpy(), n_clusters=smk.params.n_clusters,
+                                     max_k=smk.params.max_clusters, seed=0)
+    log(f"k={info['k']} sigma={info['sigma']:.4g}")
+    nodes = gw.index.to_series().str.split(":", n=1, expand=True)
+    table = pd.DataFrame({"node": gw.index, "part": nodes[0].to_numpy(),
+                          "layer": nodes[1].to_numpy(), "cluster": labels})
+    table.insert(3, "depth", table.groupby("part").cumcount())
+    io.write_tsv(smk.output[0], table)
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,89 @@
+"""Mask algebra on dicts of boolean numpy arrays (1 = kept): tickets, densities, overlap."""
+
+import numpy as np
+
+from .io import DiltError
+
+
+def density(mask):
+    """Fraction of kept weights over all tensors of a mask."""
+    kept = sum(int(m.sum()) for m in mask.values())
+    total = sum(int(np.prod(m.shape)) for m in mask.values())
+    return kept / total
+
+
+def check_compatible(masks, names):
+    """Raise DiltError unless all masks have the same keys and shapes; names label the masks."""
+    ref_name, ref = names[0], masks[0]
+    for name, mask in zip(names[1:], masks[1:], strict=True):
+        if mask.keys() != ref.keys():
+            diff = sorted(set(mask) ^ set(ref))
+            raise DiltError(f"{name}: mask keys differ from {ref_name}: {diff[:3]}")
+        for key in ref:
+            if mask[key].shape != ref[key].shape:
+                raise DiltError(
+                    f"{name}: mask '{key}' has shape {mask[key].shape}, "
+                    f"{ref_name} has {ref[key].shape}"
+                )
+
+
+def _combine(masks, op):
+    return {k: op([m[k].astype(bool) for m in masks]) for k in masks[0]}
+
+
+def core(masks):
+    """Weights every mask keeps (AND)."""
+    return _combine(masks, lambda ms: np.logical_and.reduce(ms))
+
+
+def union(masks):
+    """Weights any mask keeps (OR)."""
+    return _combine(masks, lambda ms: np.logical_or.reduce(ms))
+
+
+def specialist(masks, k):
+    """Weights mask k keeps and no other mask keeps: m_k AND NOT OR(others)."""
+    others = [m for i, m in enumerate(masks) if i != k]
+    rest = union(others)
+    return {key: masks[k][key].astype(bool) & ~rest[key] for key in masks[k]}
+
+
+def tickets(masks, part_names):
+    """All DiLT tickets from K partition masks: core, union and one specialist per part."""
+    out = {"core": core(masks), "union": union(masks)}
+    for k, name in enumerate(part_names):
+        out[f"specialist_{name}"] = specialist(masks, k)
+    return out
+
+
+def jaccard(a, b):
+    """Intersection over union of two boolean arrays (1.0 when both are empty)."""
+    inter = np.logical_and(a, b).sum()
+    uni = np.logical_or(a, b).sum()
+    return float(inter / uni) if uni else 1.0
+
+
+def mean_pairwise_jaccard(arrays):
+    """Mean Jaccard over all pairs of boolean arrays."""
+    values = [jaccard(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:]]
+    return float(np.mean(values))
+
+
+def chance_jaccard(d1, d2):
+    """Expected Jaccard of two independent random masks with densities d1, d2.
+
+    E|A&B| / E|A|B| = d1 d2 / (d1 + d2 - d1 d2); for d1 = d2 = d this is d / (2 - d).
+    """
+    denom = d1 + d2 - d1 * d2
+    return d1 * d2 / denom if denom else 1.0
+
+
+def random_like(reference, rng):
+    """A random mask with exactly the same number of kept weights per tensor as `reference`."""
+    out = {}
+    for key in sorted(reference):
+        ref = reference[key].astype(bool)
+        flat = np.zeros(ref.size, dtype=bool)
+        flat[rng.permutation(ref.size)[: int(ref.sum())]] = True
+        out[key] = flat.reshape(ref.shape)
+    return out

@@ -1,0 +1,38 @@
+"""Shared figure helpers: headless backend, consistent style, atomic PDF + PNG output."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .io import atomic_path  # noqa: E402
+
+sns.set_theme(context="paper", style="whitegrid")
+
+
+def save(fig, outputs):
+    """Write the figure to every output path (format from the suffix), atomically."""
+    fig.tight_layout()
+    for path in outputs:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix[1:], dpi=150)
+    plt.close(fig)
+
+
+def seed_of(path):
+    """The seed number in a results path (.../seed{s}/...)."""
+    import re
+
+    return int(re.search(r"/seed(\d+)/", str(path)).group(1))
+
+
+def read_per_seed(paths, **kwargs):
+    """Concatenate per-seed TSV tables with a 'seed' column."""
+    import pandas as pd
+
+    from .io import read_tsv
+
+    return pd.concat([read_tsv(p, **kwargs).assign(seed=seed_of(p)) for p in paths])

@@ -1,0 +1,35 @@
+"""Magnitude pruning: remove a fraction of the surviving weights, globally or per layer."""
+
+import torch
+
+
+def _smallest(magnitudes, count):
+    """Indices of the `count` smallest entries (stable: ties broken by position)."""
+    return torch.argsort(magnitudes, stable=True)[:count]
+
+
+def magnitude_prune(weights, mask, fraction, scope="global"):
+    """Return a new mask with round(fraction * survivors) more weights removed by |w|.
+
+    `weights` and `mask` map prunable parameter names to tensors; masks only shrink.
+    scope="global" ranks survivors across all tensors, "layer" within each tensor.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"pruning fraction must be in (0, 1), got {fraction}")
+    names = sorted(mask)
+    new = {n: mask[n].clone().bool() for n in names}
+    groups = [names] if scope == "global" else [[n] for n in names]
+    for group in groups:
+        alive = [new[n].flatten().nonzero().squeeze(1) for n in group]
+        mags = torch.cat([weights[n].detach().flatten().abs()[idx].float()
+                          for n, idx in zip(group, alive, strict=True)])
+        count = round(fraction * mags.numel())
+        if count == 0:
+            continue
+        drop = _smallest(mags, count)
+        offsets = torch.cumsum(torch.tensor([0] + [len(i) for i in alive]), 0)
+        for j, n in enumerate(group):
+            lo, hi = offsets[j], offsets[j + 1]
+            local = drop[(drop >= lo) & (drop < hi)] - lo
+            new[n].view(-1)[alive[j][local]] = False
+    return new

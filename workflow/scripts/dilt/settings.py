@@ -1,0 +1,69 @@
+"""Checks across config keys that a JSON schema cannot express, and values derived from them."""
+
+from .io import DiltError
+
+NUM_CLASSES = {"digits": 10}
+
+
+def densities(cfg):
+    """Expected density of each IMP round: (1 - fraction)^r, r = 0..rounds."""
+    keep = 1.0 - cfg["imp"]["fraction"]
+    return [keep**r for r in range(cfg["imp"]["rounds"] + 1)]
+
+
+def retrain_rounds(cfg):
+    """Rounds to retrain: retrain.rounds, or the rounds nearest each retrain.sparsities entry."""
+    last = cfg["imp"]["rounds"]
+    if cfg["retrain"]["rounds"] is not None:
+        bad = [r for r in cfg["retrain"]["rounds"] if r > last]
+        if bad:
+            raise DiltError(f"retrain.rounds: {bad} beyond the last IMP round {last} (imp.rounds)")
+        return sorted(set(cfg["retrain"]["rounds"]))
+    sparsity = [1.0 - d for d in densities(cfg)]
+    rounds = []
+    for target in cfg["retrain"]["sparsities"]:
+        best = min(range(last + 1), key=lambda r: abs(sparsity[r] - target))
+        if abs(sparsity[best] - target) > 0.05:
+            raise DiltError(f"retrain.sparsities: {target} is not reached within 0.05 by any "
+                            f"of the {last} IMP rounds (max {sparsity[-1]:.3f}); raise imp.rounds")
+        rounds.append(best)
+    return sorted(set(rounds))
+
+
+def resolve_round(r, cfg, key):
+    """A round index where negative values count back from the last IMP round."""
+    last = cfg["imp"]["rounds"]
+    resolved = r + last + 1 if r < 0 else r
+    if not 0 <= resolved <= last:
+        raise DiltError(f"{key}: round {r} outside 0..{last} (imp.rounds)")
+    return resolved
+
+
+def gw_rounds(cfg):
+    return sorted({resolve_round(r, cfg, "gw.rounds") for r in cfg["gw"]["rounds"]})
+
+
+def figure_round(cfg):
+    r = resolve_round(cfg["gw"]["figure_round"], cfg, "gw.figure_round")
+    if r not in gw_rounds(cfg):
+        raise DiltError(f"gw.figure_round: round {r} is not among gw.rounds {gw_rounds(cfg)}")
+    return r
+
+
+def check(cfg):
+    """Raise DiltError naming the key for combinations the schema cannot reject."""
+    num_classes = NUM_CLASSES[cfg["dataset"]["name"]]
+    parts = cfg["partitions"]
+    if parts["scheme"] == "explicit":
+        if not parts["classes"]:
+            raise DiltError("partitions.classes: required when partitions.scheme is explicit")
+        from .partitions import make_partitions
+
+        make_partitions(num_classes, parts["k"], "explicit", parts["classes"])
+    elif parts["classes"] is not None:
+        raise DiltError("partitions.classes: only used with partitions.scheme: explicit")
+    elif parts["k"] > num_classes:
+        raise DiltError(f"partitions.k: {parts['k']} partitions but {cfg['dataset']['name']} "
+                        f"has {num_classes} classes")
+    retrain_rounds(cfg)
+    figure_round(cfg)

@@ -1,0 +1,22 @@
+"""Rule gw: Gromov-Wasserstein distances between all layers of all chains, as a labelled TSV."""
+
+import pandas as pd
+
+from dilt import io
+from dilt.gw import gw_matrix
+from dilt.script import run
+
+
+def main(smk, log):
+    mats = {}
+    for part, path in zip(smk.params.parts, smk.input, strict=True):
+        for layer, dist in io.load_npz(path).items():
+            mats[f"{part}:{layer}"] = dist
+    labels, dist = gw_matrix(mats, n_jobs=smk.threads)
+    log(f"{len(labels)} layers, {len(labels) * (len(labels) - 1) // 2} pairs")
+    table = pd.DataFrame(dist, index=pd.Index(labels, name="node"), columns=labels)
+    with io.atomic_path(smk.output[0]) as tmp:
+        table.to_csv(tmp, sep="\t", float_format="%.8g")
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,30 @@
+"""Rule partitions: class partitions, probe set and cached split of the configured dataset."""
+
+from dilt import data, io
+from dilt.partitions import fingerprint, make_partitions, probe_indices
+from dilt.script import run
+
+
+def main(smk, log):
+    ds_cfg, part_cfg, probe_cfg = smk.params.dataset, smk.params.partitions, smk.params.probe
+    dataset = data.load(ds_cfg)
+    partitions = make_partitions(dataset.num_classes, part_cfg["k"], part_cfg["scheme"],
+                                 part_cfg["classes"], part_cfg["seed"])
+    classes = sorted(c for p in partitions for c in p["classes"])
+    probe = probe_indices(dataset.test.y, classes, probe_cfg["per_class"], probe_cfg["seed"])
+    log(f"{dataset.name}: {len(dataset.train.y)} train, {len(dataset.test.y)} test, "
+        f"partitions {partitions}, {len(probe)} probe examples")
+    data.save_split(smk.output.data, dataset)
+    io.write_json(smk.output.manifest, {
+        "dataset": dataset.name,
+        "num_classes": dataset.num_classes,
+        "n_train": len(dataset.train.y),
+        "n_test": len(dataset.test.y),
+        "partitions": partitions,
+        "probe": probe,
+        "probe_labels": [int(dataset.test.y[i]) for i in probe],
+        "fingerprint": fingerprint([ds_cfg, partitions, probe]),
+    })
+
+
+run(main, snakemake)  # noqa: F821
