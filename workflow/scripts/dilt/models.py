@@ -1,5 +1,7 @@
 """Architecture registry: each model names its output layer; prunable = conv/linear weights."""
 
+from itertools import pairwise
+
 import torch
 from torch import nn
 
@@ -40,7 +42,7 @@ class MLP(nn.Module):
         super().__init__()
         dims = [int(torch.tensor(in_shape).prod())] + list(hidden)
         self.layers = [f"fc{i + 1}" for i in range(len(hidden))]
-        for name, (a, b) in zip(self.layers, zip(dims, dims[1:], strict=True), strict=True):
+        for name, (a, b) in zip(self.layers, pairwise(dims), strict=True):
             setattr(self, name, nn.Linear(a, b))
         self.head = nn.Linear(dims[-1], num_classes)
 
