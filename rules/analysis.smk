@@ -1,7 +1,7 @@
 rule distances:
     """Probe-set pairwise-distance matrix of every prunable layer of one trained DiLT chain."""
     input:
-        trained=imp_dir("dilt", "{part}", "{round}") + "/trained.safetensors",
+        trained=imp_file("dilt", "{part}", "{round}", "trained.safetensors"),
         data=f"{OUT}/data.safetensors",
         partitions=f"{OUT}/partitions.json",
     output:

@@ -36,8 +36,9 @@ def method_parts(method):
     return ["full"] if method == "lth" else PARTS
 
 
-def imp_dir(method, part, rnd, seed="{seed}"):
-    return f"{OUT}/seed{seed}/imp/{method}/{part}/round{rnd}"
+def imp_file(method, part, rnd, name, seed="{seed}"):
+    """results/{experiment}/seed{s}/imp/{method}/{part}/round{r}/{name}"""
+    return f"{OUT}/seed{seed}/imp/{method}/{part}/round{rnd}/{name}"
 
 
 def imp_inputs(wc):
@@ -49,9 +50,9 @@ def imp_inputs(wc):
     if r > 0:
         sources = PARTS if wc.method == "colt" else [wc.part]
         for p in sources:
-            d = imp_dir(wc.method, p, r - 1, wc.seed)
-            inputs[f"mask_{p}"] = f"{d}/mask.safetensors"
-            inputs[f"trained_{p}"] = f"{d}/trained.safetensors"
+            for name in ("mask", "trained"):
+                inputs[f"{name}_{p}"] = imp_file(wc.method, p, r - 1, f"{name}.safetensors",
+                                                 wc.seed)
     return inputs
 
 
@@ -60,7 +61,7 @@ def ticket_file(wc):
     if wc.ticket == "dense":
         return []
     if wc.ticket.startswith("mask_"):
-        return imp_dir("dilt", wc.ticket[5:], wc.round, wc.seed) + "/mask.safetensors"
+        return imp_file("dilt", wc.ticket[5:], wc.round, "mask.safetensors", wc.seed)
     return f"{OUT}/seed{wc.seed}/tickets/round{wc.round}/{wc.ticket}.safetensors"
 
 
@@ -71,7 +72,7 @@ def retrain_jsons():
 
 
 def imp_metrics():
-    return [f"{imp_dir(m, p, r, s)}/metrics.json"
+    return [imp_file(m, p, r, "metrics.json", s)
             for m in config["imp"]["methods"] for p in method_parts(m)
             for r in range(LAST + 1) for s in SEEDS]
 
@@ -85,3 +86,12 @@ def all_outputs():
     analysis = expand(f"{OUT}/seed{{seed}}/gw/round{{round}}/{{name}}", seed=SEEDS,
                       round=GW_ROUNDS, name=["blocks.tsv", "correlation.json"])
     return figs + analysis + [f"{OUT}/tables/retrain.tsv", f"{OUT}/tables/imp.tsv"]
+
+
+def fig_outputs(name):
+    return multiext(f"{OUT}/figures/{name}", ".pdf", ".png")
+
+
+def round_files(name, rnd=FIG_ROUND):
+    """One analysis table of the figure round for every seed."""
+    return expand(f"{OUT}/seed{{seed}}/gw/round{rnd}/{name}", seed=SEEDS)

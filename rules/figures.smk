@@ -1,14 +1,6 @@
 # Figures read small tables only; plot settings live in params, so changing one reruns one job.
 
 
-def fig_outputs(name):
-    return multiext(f"{OUT}/figures/{name}", ".pdf", ".png")
-
-
-def round_files(name, rnd=FIG_ROUND):
-    return expand(f"{OUT}/seed{{seed}}/gw/round{rnd}/{name}", seed=SEEDS)
-
-
 rule fig1_gw_heatmap:
     """Figure 1: GW distances between the layers of chain A and chain B (mean over seeds)."""
     input:

@@ -3,9 +3,9 @@ rule imp_round:
     input:
         unpack(imp_inputs),
     output:
-        mask=imp_dir("{method}", "{part}", "{round}") + "/mask.safetensors",
-        trained=imp_dir("{method}", "{part}", "{round}") + "/trained.safetensors",
-        metrics=imp_dir("{method}", "{part}", "{round}") + "/metrics.json",
+        mask=imp_file("{method}", "{part}", "{round}", "mask.safetensors"),
+        trained=imp_file("{method}", "{part}", "{round}", "trained.safetensors"),
+        metrics=imp_file("{method}", "{part}", "{round}", "metrics.json"),
     params:
         model=config["model"],
         train=config["train"],

@@ -1,7 +1,7 @@
 rule tickets:
     """Core, union, specialist and random-control tickets of one round, and the overlap table."""
     input:
-        masks=expand(imp_dir("dilt", "{part}", "{{round}}", "{{seed}}") + "/mask.safetensors",
+        masks=expand(imp_file("dilt", "{part}", "{{round}}", "mask.safetensors", "{{seed}}"),
                      part=PARTS),
     output:
         tickets=expand(f"{OUT}/seed{{{{seed}}}}/tickets/round{{{{round}}}}/{{t}}.safetensors",

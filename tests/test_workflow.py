@@ -1,0 +1,139 @@
+"""A real tiny run of the whole DAG: every file contract, then nothing left to do."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from safetensors.numpy import load_file
+from workflow_run import snakemake
+
+ROUNDS, FRACTION, PARTS = 3, 0.2, ["p0", "p1"]
+LAYERS = ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]
+TICKETS = ["core", "union", "specialist_p0", "specialist_p1", "random", "mask_p0", "mask_p1"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir)
+    return workdir, workdir / "results" / "tiny"
+
+
+def test_partitions_manifest(run):
+    _, out = run
+    manifest = json.loads((out / "partitions.json").read_text())
+    assert manifest["dataset"] == "digits" and manifest["num_classes"] == 10
+    assert [p["classes"] for p in manifest["partitions"]] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert len(manifest["probe"]) == 40 and len(set(manifest["probe"])) == 40
+    assert sorted(np.bincount(manifest["probe_labels"])) == [4] * 10
+    assert len(manifest["fingerprint"]) == 16
+
+
+def test_imp_rounds_follow_the_density_schedule_and_keep_pruned_weights_zero(run):
+    _, out = run
+    for part in PARTS:
+        previous = None
+        for r in range(ROUNDS + 1):
+            d = out / "seed0" / "imp" / "dilt" / part / f"round{r}"
+            mask, trained = load_file(d / "mask.safetensors"), load_file(d / "trained.safetensors")
+            metrics = json.loads((d / "metrics.json").read_text())
+            assert sorted(mask) == sorted(f"{x}.weight" for x in LAYERS)
+            total = sum(m.size for m in mask.values())
+            kept = sum(int(m.sum()) for m in mask.values())
+            assert abs(kept - total * (1 - FRACTION) ** r) <= r + 1
+            assert metrics["density"] == pytest.approx(kept / total)
+            for name, m in mask.items():
+                assert m.dtype == bool and m.shape == trained[name].shape
+                assert (trained[name][~m] == 0).all()
+                if previous is not None:
+                    assert not (m & ~previous[name]).any()
+            assert metrics["pruned_nonzero"] == 0 and 0 <= metrics["test_acc"] <= 1
+            previous = mask
+
+
+def test_tickets_and_overlap_table(run):
+    _, out = run
+    for r in (0, 1, 3):
+        d = out / "seed0" / "tickets" / f"round{r}"
+        t = {name: load_file(d / f"{name}.safetensors") for name in TICKETS[:5]}
+        chains = [load_file(out / "seed0" / "imp" / "dilt" / p / f"round{r}" / "mask.safetensors")
+                  for p in PARTS]
+        for key in chains[0]:
+            assert (t["core"][key] == (chains[0][key] & chains[1][key])).all()
+            assert (t["union"][key] == (chains[0][key] | chains[1][key])).all()
+            assert (t["specialist_p0"][key] == (chains[0][key] & ~chains[1][key])).all()
+            assert t["random"][key].sum() == t["union"][key].sum()
+        overlap = pd.read_csv(d / "overlap.tsv", sep="\t").set_index("layer")
+        assert list(overlap.columns) == ["params", "density_p0", "density_p1", "jaccard",
+                                         "chance_jaccard", "core_density", "union_density"]
+        assert set(overlap.index) == {f"{x}.weight" for x in LAYERS} | {"all"}
+        assert ((overlap["core_density"] <= overlap["union_density"])).all()
+        if r == 0:
+            assert (overlap["jaccard"] == 1).all()
+
+
+def test_retrained_tickets_report_accuracy_per_split(run):
+    _, out = run
+    table = pd.read_csv(out / "tables" / "retrain.tsv", sep="\t")
+    assert len(table) == len(TICKETS) * 2 + 1
+    for col in ["ticket", "round", "seed", "sparsity", "density", "acc_all", "acc_p0", "acc_p1",
+                "acc_class0", "chance"]:
+        assert col in table.columns
+    at3 = table[table["round"] == 3].set_index("ticket")["density"]
+    assert at3["core"] <= at3["mask_p0"] <= at3["union"]
+    assert at3["random"] == pytest.approx(at3["union"])
+    dense = json.loads((out / "seed0" / "retrain" / "dense" / "round0.json").read_text())
+    assert dense["density"] == 1.0
+
+
+def test_distance_matrices_and_gw_table(run):
+    _, out = run
+    d = out / "seed0" / "gw" / "round3"
+    for part in PARTS:
+        with np.load(d / f"distances_{part}.npz") as npz:
+            assert list(npz.files) == LAYERS
+            for name in LAYERS:
+                m = npz[name]
+                assert m.dtype == np.float32 and m.shape == (40, 40)
+                assert np.allclose(m, m.T) and np.allclose(np.diag(m), 0)
+    gw = pd.read_csv(d / "gw.tsv", sep="\t", index_col=0)
+    labels = [f"{p}:{x}" for p in PARTS for x in LAYERS]
+    assert list(gw.index) == labels and list(gw.columns) == labels
+    values = gw.to_numpy()
+    assert np.allclose(values, values.T) and np.allclose(np.diag(values), 0)
+    assert (values >= 0).all()
+
+
+def test_clusters_blocks_and_correlation(run):
+    _, out = run
+    d = out / "seed0" / "gw" / "round3"
+    clusters = pd.read_csv(d / "clusters.tsv", sep="\t")
+    assert list(clusters.columns) == ["node", "part", "layer", "depth", "cluster"]
+    assert len(clusters) == 12 and clusters["cluster"].nunique() >= 2
+    blocks = pd.read_csv(d / "blocks.tsv", sep="\t")
+    assert {"cluster", "n_layers", "layers", "mean_jaccard", "mean_gw",
+            "mean_chance_jaccard"} <= set(blocks.columns)
+    assert blocks["n_layers"].sum() == len(LAYERS)
+    corr = json.loads((d / "correlation.json").read_text())
+    assert -1 <= corr["spearman_rho"] <= 1 and 0 < corr["p_value"] <= 1
+    assert corr["n_layers"] == len(LAYERS) and corr["permutations"] == 199
+
+
+def test_figures_exist(run):
+    _, out = run
+    for fig in ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
+                "specialist_heatmap", "imp_accuracy"]:
+        assert (out / "figures" / f"{fig}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (out / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_second_run_has_nothing_to_do(run):
+    workdir, _ = run
+    proc = snakemake(workdir, "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_lint_passes(tmp_path):
+    proc = snakemake(tmp_path, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
