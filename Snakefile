@@ -1,13 +1,10 @@
 # DiLT: the Disentangled Lottery Ticket study as one file-based DAG. See README.md.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
-
-
-validate(config, "config/schema.yaml")
 
 
 include: "rules/common.smk"

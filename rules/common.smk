@@ -1,11 +1,18 @@
 # Shared values, config checks and input functions for every rule file.
 import sys
 
+from snakemake.utils import validate
+
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from dilt import settings  # noqa: E402
 from dilt.io import DiltError  # noqa: E402
 
+SCHEMA = str(Path(workflow.basedir) / "config" / "schema.yaml")
+try:
+    validate(config, SCHEMA)  # also fills in the schema's defaults
+except WorkflowError:
+    raise WorkflowError(f"config error: {settings.schema_error(config, SCHEMA)}")
 try:
     settings.check(config)
 except DiltError as exc:

@@ -68,7 +68,7 @@ def test_tickets_and_overlap_table(run):
         assert list(overlap.columns) == ["params", "density_p0", "density_p1", "jaccard",
                                          "chance_jaccard", "core_density", "union_density"]
         assert set(overlap.index) == {f"{x}.weight" for x in LAYERS} | {"all"}
-        assert ((overlap["core_density"] <= overlap["union_density"])).all()
+        assert (overlap["core_density"] <= overlap["union_density"]).all()
         if r == 0:
             assert (overlap["jaccard"] == 1).all()
 

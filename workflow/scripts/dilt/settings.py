@@ -67,3 +67,19 @@ def check(cfg):
                         f"has {num_classes} classes")
     retrain_rounds(cfg)
     figure_round(cfg)
+
+
+def schema_error(cfg, schema_path):
+    """One line naming the key of the first schema violation, or None if the config is valid."""
+    import jsonschema
+    import yaml
+
+    with open(schema_path) as fh:
+        schema = yaml.safe_load(fh)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(cfg),
+                    key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    err = errors[0]
+    key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    return f"{key}: {err.message}"

@@ -1,0 +1,41 @@
+"""Wrong configs stop before any job runs, with one line naming the key."""
+
+import pytest
+import yaml
+from workflow_run import TINY, snakemake
+
+BAD = [
+    ({"dataset": {"name": "imagenet99"}}, "dataset.name"),
+    ({"partitions": {"k": 1}}, "partitions.k"),
+    ({"partitions": {"k": 11}}, "partitions.k"),
+    ({"partitions": {"scheme": "explicit", "classes": [[0, 1, 2], [2, 3]]}}, "partitions.classes"),
+    ({"partitions": {"scheme": "explicit", "classes": [[0, 1], [2, 12]]}}, "partitions.classes"),
+    ({"partitions": {"scheme": "explicit"}}, "partitions.classes"),
+    ({"partitions": {"classes": [[0], [1]]}}, "partitions.classes"),
+    ({"imp": {"fraction": 0.0}}, "imp.fraction"),
+    ({"imp": {"fraction": 1.5}}, "imp.fraction"),
+    ({"imp": {"methods": ["snipe"]}}, "imp.methods"),
+    ({"train": {"epochs": 0}}, "train.epochs"),
+    ({"train": {"lr": "fast"}}, "train.lr"),
+    ({"model": {"arch": "resnet9000"}}, "model.arch"),
+    ({"seeds": []}, "seeds"),
+    ({"experiment": "../escape"}, "experiment"),
+    ({"retrain": {"rounds": [7]}}, "retrain.rounds"),
+    ({"retrain": {"rounds": None, "sparsities": [0.99]}}, "retrain.sparsities"),
+    ({"gw": {"rounds": [9]}}, "gw.rounds"),
+    ({"gw": {"figure_round": 1}}, "gw.figure_round"),
+    ({"gw": {"n_clusters": 1}}, "gw.n_clusters"),
+    ({"dataset": {"test_fraction": 1.0}}, "dataset.test_fraction"),
+    ({"unknown_key": 3}, "unknown_key"),
+]
+
+
+@pytest.mark.parametrize("override,key", BAD, ids=[k for _, k in BAD])
+def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, key):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(override))
+    proc = snakemake(tmp_path, "-n", configfiles=[TINY, bad], check=False)
+    assert proc.returncode != 0
+    lines = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("config error")]
+    assert len(lines) == 1 and key in lines[0], proc.stderr[-2000:]
+    assert not (tmp_path / "results").exists()
