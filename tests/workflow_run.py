@@ -12,7 +12,7 @@ TINY = REPO / "tests" / "tiny.yaml"
 def snakemake(workdir, *args, configfiles=(TINY,), check=True):
     """Run snakemake on the repository's Snakefile inside `workdir`; return the process."""
     cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", "--configfile", *map(str, configfiles), *args]
+           "--cores", "2", *args, "--configfile", *map(str, configfiles)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
