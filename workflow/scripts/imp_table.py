@@ -6,7 +6,7 @@ from dilt import io
 from dilt.script import run
 
 COLUMNS = ["method", "part", "seed", "round", "density", "test_acc", "train_acc",
-           "train_loss", "train_seconds", "pruned_nonzero"]
+           "train_loss", "pruned_nonzero"]
 
 
 def main(smk, log):
