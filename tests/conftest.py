@@ -4,3 +4,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One complete run of the tiny configuration: (workdir, results/tiny)."""
+    from workflow_run import snakemake
+
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir)
+    return workdir, workdir / "results" / "tiny"

@@ -14,10 +14,8 @@ TICKETS = ["core", "union", "specialist_p0", "specialist_p1", "random", "mask_p0
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake(workdir)
-    return workdir, workdir / "results" / "tiny"
+def run(tiny_run):
+    return tiny_run
 
 
 def test_partitions_manifest(run):

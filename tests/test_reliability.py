@@ -1,0 +1,125 @@
+"""Killed runs resume to identical results; corrupt inputs fail with one line naming the file."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from safetensors.numpy import load_file, save_file
+from workflow_run import REPO, SNAKEMAKE, TINY, snakemake
+
+IMP_TARGET = "results/tiny/tables/imp.tsv"
+
+
+def result_files(out):
+    """Every deterministic result file under results/tiny/seed0/imp (masks, weights, metrics)."""
+    return sorted(p.relative_to(out) for p in (out / "seed0" / "imp").rglob("*") if p.is_file())
+
+
+def assert_same_results(out_a, out_b):
+    files = result_files(out_a)
+    assert files and files == result_files(out_b)
+    for rel in files:
+        assert (out_a / rel).read_bytes() == (out_b / rel).read_bytes(), rel
+
+
+def test_two_clean_runs_give_byte_identical_masks_weights_and_metrics(tiny_run, tmp_path):
+    snakemake(tmp_path, IMP_TARGET)
+    assert_same_results(tiny_run[1], tmp_path / "results" / "tiny")
+
+
+def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+           "--cores", "2", IMP_TARGET, "--configfile", str(TINY)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    log = tmp_path / "logs" / "tiny" / "seed0" / "imp" / "dilt" / "p0" / "round2.log"
+    deadline = time.time() + 300
+    while not (log.exists() and "epoch 1/" in log.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert log.exists(), "the training job never started"
+    out = tmp_path / "results" / "tiny"
+    assert not (out / "tables" / "imp.tsv").exists()
+    for path in out.rglob("*.safetensors"):  # whatever looks finished is complete
+        load_file(path)
+    snakemake(tmp_path, IMP_TARGET, "--rerun-incomplete")
+    assert_same_results(tiny_run[1], out)
+
+
+@pytest.fixture
+def imp_run(tmp_path):
+    """The tiny IMP chains up to round 1, finished."""
+    snakemake(tmp_path, "results/tiny/seed0/imp/dilt/p0/round1/metrics.json")
+    return tmp_path, tmp_path / "results" / "tiny"
+
+
+def error_lines(proc):
+    return [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("error: ")]
+
+
+def run_round2(workdir):
+    return snakemake(workdir, "results/tiny/seed0/imp/dilt/p0/round2/metrics.json", check=False)
+
+
+def test_truncated_checkpoint_names_the_file_and_leaves_finished_results(imp_run):
+    workdir, out = imp_run
+    mask = out / "seed0" / "imp" / "dilt" / "p0" / "round1" / "mask.safetensors"
+    mask.write_bytes(mask.read_bytes()[:100])
+    before = mask.stat().st_mtime_ns
+    proc = run_round2(workdir)
+    assert proc.returncode != 0
+    (line,) = error_lines(proc)
+    assert "round1/mask.safetensors: not a readable safetensors file" in line
+    assert mask.stat().st_mtime_ns == before
+    assert not (out / "seed0" / "imp" / "dilt" / "p0" / "round2" / "metrics.json").exists()
+
+
+@pytest.mark.parametrize("change,message", [
+    ("drop", "mask keys do not match the prunable layers"),
+    ("reshape", "mask 'conv1.weight' has shape (2, 2)"),
+])
+def test_mask_that_does_not_fit_the_architecture(imp_run, change, message):
+    workdir, out = imp_run
+    path = out / "seed0" / "imp" / "dilt" / "p0" / "round1" / "mask.safetensors"
+    mask = load_file(path)
+    if change == "drop":
+        del mask["fc2.weight"]
+    else:
+        mask["conv1.weight"] = mask["conv1.weight"].ravel()[:4].reshape(2, 2)
+    save_file(mask, path)
+    proc = run_round2(workdir)
+    assert proc.returncode != 0
+    (line,) = error_lines(proc)
+    assert "round1/mask.safetensors" in line and message in line
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda m: m["partitions"][1]["classes"].append(0), "in more than one partition"),
+    (lambda m: m.update(probe=[]), "the probe set is empty"),
+])
+def test_hand_edited_manifest_is_rejected(imp_run, edit, message):
+    workdir, out = imp_run
+    path = out / "partitions.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+    proc = run_round2(workdir)
+    assert proc.returncode != 0
+    lines = error_lines(proc)
+    assert lines and all("partitions.json" in x and message in x for x in lines)
+
+
+def test_no_unsafe_loading_in_the_code():
+    pattern = re.compile(r"import pickle|pickle\.load|allow_pickle=True|torch\.load\(")
+    offenders = []
+    for path in [*REPO.glob("workflow/**/*.py"), *REPO.glob("bench/**/*.py")]:
+        for lineno, line in enumerate(Path(path).read_text().splitlines(), 1):
+            if pattern.search(line) and "weights_only=True" not in line:
+                offenders.append(f"{path.relative_to(REPO)}:{lineno}: {line.strip()}")
+    assert not offenders, offenders
