@@ -16,7 +16,7 @@ Both are timed on the same random subset of pairs (--pairs) and scaled to all pa
 engine's distance matrices are counted in full. Objectives are evaluated exactly (float64)
 on the same float32 matrices.
 
-    .venv/bin/python bench/bench_gw.py [--reps cnn|synthetic] [--pairs 100|all] [--jobs 2]
+    .venv/bin/python bench/bench_gw.py [--reps cnn|synthetic] [--pairs 40|all] [--jobs 2]
 """
 
 import argparse
@@ -159,7 +159,7 @@ def summary(v):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", choices=["cnn", "synthetic"], default="cnn")
-    ap.add_argument("--pairs", default="100", help="pairs timed and compared, or 'all'")
+    ap.add_argument("--pairs", default="40", help="pairs timed and compared, or 'all'")
     ap.add_argument("--jobs", type=int, default=2, help="n_jobs of the engine")
     ap.add_argument("--probe", type=int, default=500)
     ap.add_argument("--epochs", type=int, default=6)
