@@ -48,6 +48,7 @@ def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
     assert not (out / "tables" / "imp.tsv").exists()
     for path in out.rglob("*.safetensors"):  # whatever looks finished is complete
         load_file(path)
+    snakemake(tmp_path, "--unlock")  # a SIGKILLed snakemake cannot release its lock
     snakemake(tmp_path, IMP_TARGET, "--rerun-incomplete")
     assert_same_results(tiny_run[1], out)
 
