@@ -1,5 +1,5 @@
 rule distances:
-    """Probe-set pairwise-distance matrix of every prunable layer of one trained DiLT chain."""
+    """Probe-set pairwise-distance matrix of every representation layer of one DiLT chain."""
     input:
         trained=imp_file("dilt", "{part}", "{round}", "trained.safetensors"),
         data=f"{OUT}/data.safetensors",
@@ -8,6 +8,9 @@ rule distances:
         f"{OUT}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.npz",
     params:
         model=config["model"],
+        probe=config["probe"],
+        device=config["device"],
+        workers=config["workers"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=4000,

@@ -11,6 +11,8 @@ rule imp_round:
         train=config["train"],
         imp=config["imp"],
         parts=PARTS,
+        device=config["device"],
+        workers=config["workers"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=2000,

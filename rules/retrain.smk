@@ -10,6 +10,8 @@ rule retrain:
     params:
         model=config["model"],
         train=config["train"],
+        device=config["device"],
+        workers=config["workers"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=2000,

@@ -3,6 +3,7 @@
 import torch
 
 from dilt import models, pruning, train
+from dilt.feeds import TensorFeed
 
 CFG = {"arch": "conv4", "width": 4, "fc_width": 16, "ignore": []}
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}
@@ -12,7 +13,7 @@ def toy_data(n=96):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n, 1, 8, 8, generator=gen)
     y = (x.mean((1, 2, 3)) > 0).long() + 2 * (x[:, 0, 0, 0] > 0).long()
-    return x, y
+    return TensorFeed(x, y)
 
 
 def sparse_model():
@@ -25,8 +26,7 @@ def sparse_model():
 
 def test_pruned_weights_stay_exactly_zero_with_momentum_and_weight_decay():
     model, mask = sparse_model()
-    x, y = toy_data()
-    train.train(model, mask, x, y, TRAIN, seed=0, log=lambda _: None)
+    train.train(model, mask, toy_data(), TRAIN, seed=0, log=lambda _: None)
     params = dict(model.named_parameters())
     for name, m in mask.items():
         assert (params[name][~m] == 0).all()
@@ -35,18 +35,17 @@ def test_pruned_weights_stay_exactly_zero_with_momentum_and_weight_decay():
 
 def test_training_on_a_class_subset_uses_only_those_classes():
     model, mask = sparse_model()
-    x, y = toy_data()
-    stats = train.train(model, mask, x, y, TRAIN, seed=0, classes=[0, 3], log=lambda _: None)
-    assert stats["steps"] == TRAIN["epochs"] * -(-int(torch.isin(y, torch.tensor([0, 3])).sum())
-                                                // TRAIN["batch_size"])
+    data = toy_data()
+    stats = train.train(model, mask, data, TRAIN, seed=0, classes=[0, 3], log=lambda _: None)
+    kept = int(torch.isin(data.labels, torch.tensor([0, 3])).sum())
+    assert stats["steps"] == TRAIN["epochs"] * -(-kept // TRAIN["batch_size"])
 
 
 def test_same_seed_gives_identical_weights():
-    x, y = toy_data()
     states = []
     for _ in range(2):
         model, mask = sparse_model()
-        train.train(model, mask, x, y, TRAIN, seed=5, log=lambda _: None)
+        train.train(model, mask, toy_data(), TRAIN, seed=5, log=lambda _: None)
         states.append(model.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 

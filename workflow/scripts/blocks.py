@@ -15,8 +15,10 @@ def main(smk, log):
     # A layer's block is the cluster most of its K copies fall in (ties: lowest id).
     block = clusters.groupby("layer")["cluster"].agg(lambda c: c.mode().min()).to_dict()
     consistent = clusters.groupby("layer")["cluster"].nunique().eq(1).to_dict()
-    jaccard = {layer: float(overlap.loc[f"{layer}.weight", "jaccard"]) for layer in layers}
-    chance = {layer: float(overlap.loc[f"{layer}.weight", "chance_jaccard"]) for layer in layers}
+    # A representation layer is a masked module (row '{layer}.weight') or a block of them.
+    row = {x: x if x in overlap.index else f"{x}.weight" for x in layers}
+    jaccard = {x: float(overlap.loc[row[x], "jaccard"]) for x in layers}
+    chance = {x: float(overlap.loc[row[x], "chance_jaccard"]) for x in layers}
     same_gw = same_layer_gw(list(gw.index), gw.to_numpy(), smk.params.parts, layers)
     table = pd.DataFrame(block_table(block, jaccard, same_gw))
     table["mean_chance_jaccard"] = [

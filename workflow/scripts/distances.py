@@ -1,4 +1,4 @@
-"""Rule distances: probe-set pairwise-distance matrix of each prunable layer of one chain."""
+"""Rule distances: probe-set pairwise-distance matrix of each representation layer of one chain."""
 
 from dilt import io, jobs, models
 from dilt.gw import distance_matrix
@@ -8,12 +8,15 @@ from dilt.script import run, threads
 
 def main(smk, log):
     threads(smk)
-    split, manifest = jobs.context(smk)
-    model = jobs.model_from(smk, split, manifest, smk.input.trained)
-    probe = split[2][manifest["probe"]]
-    layers = models.prunable_layers(model, smk.params.model)
-    outputs = layer_outputs(model, layers, probe)
-    log(f"{len(probe)} probe inputs, layers {layers}")
+    (_, test_feed), manifest = jobs.context(smk, train=False)
+    model = jobs.model_from(smk, manifest, smk.input.trained)
+    model.to(test_feed.device)
+    probe = test_feed.subset(manifest["probe"])
+    layers = models.representation_layers(model, smk.params.model)
+    outputs = layer_outputs(model, layers, probe, smk.params.probe["max_features"],
+                            smk.params.probe["token_pooling"])
+    log(f"{len(probe)} probe inputs, layers {layers}, widths "
+        f"{[rep.shape[1] for rep in outputs.values()]}")
     io.save_npz(smk.output[0], {name: distance_matrix(rep.numpy())
                                 for name, rep in outputs.items()})
 

@@ -30,23 +30,23 @@ def round_mask(smk, model, names):
 def main(smk, log):
     threads(smk)
     wc = smk.wildcards
-    split, manifest = jobs.context(smk)
-    x_train, y_train, x_test, y_test = split
-    model = jobs.model_from(smk, split, manifest, smk.input.init)
+    (train_feed, test_feed), manifest = jobs.context(smk)
+    model = jobs.model_from(smk, manifest, smk.input.init)
     names = models.prunable_names(model, smk.params.model)
     mask = round_mask(smk, model, names)
     classes = jobs.part_classes(manifest, wc.part)
     log(f"{wc.method}/{wc.part} round {wc.round}: density {masks.density(mask):.4f}, "
         f"classes {classes or 'all'}")
-    stats = train.train(model, mask, x_train, y_train, smk.params.train,
+    stats = train.train(model, mask, train_feed, smk.params.train,
                         job_seed(wc.seed, wc.method, wc.part, wc.round), classes, log)
     params = dict(model.named_parameters())
     metrics = {
         "method": wc.method, "part": wc.part, "round": int(wc.round), "seed": int(wc.seed),
         "classes": classes, "density": masks.density(mask),
         "layer_density": {n: float(mask[n].float().mean()) for n in names},
-        "test_acc": train.evaluate(model, x_test, y_test, classes),
-        "pruned_nonzero": int(sum(int((params[n][~mask[n]] != 0).sum()) for n in names)),
+        "test_acc": train.evaluate(model, test_feed, classes),
+        "pruned_nonzero": int(sum(int((params[n].detach().cpu()[~mask[n]] != 0).sum())
+                                  for n in names)),
         **stats,
     }
     log(f"test accuracy {metrics['test_acc']:.4f}")

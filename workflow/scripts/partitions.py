@@ -1,4 +1,6 @@
-"""Rule partitions: class partitions, probe set and cached split of the configured dataset."""
+"""Rule partitions: class partitions, probe set (from the held-out split) and the cached split.
+
+A missing or malformed dataset directory stops here with one line naming the path."""
 
 from dilt import data, io
 from dilt.partitions import fingerprint, make_partitions, probe_indices
@@ -9,7 +11,7 @@ def main(smk, log):
     ds_cfg, part_cfg, probe_cfg = smk.params.dataset, smk.params.partitions, smk.params.probe
     dataset = data.load(ds_cfg)
     partitions = make_partitions(dataset.num_classes, part_cfg["k"], part_cfg["scheme"],
-                                 part_cfg["classes"], part_cfg["seed"])
+                                 part_cfg["classes"], part_cfg["seed"], dataset.name)
     classes = sorted(c for p in partitions for c in p["classes"])
     probe = probe_indices(dataset.test.y, classes, probe_cfg["per_class"], probe_cfg["seed"])
     log(f"{dataset.name}: {len(dataset.train.y)} train, {len(dataset.test.y)} test, "
@@ -18,6 +20,8 @@ def main(smk, log):
     io.write_json(smk.output.manifest, {
         "dataset": dataset.name,
         "num_classes": dataset.num_classes,
+        "input_shape": list(dataset.input_shape),
+        "source": dataset.source,
         "n_train": len(dataset.train.y),
         "n_test": len(dataset.test.y),
         "partitions": partitions,

@@ -8,9 +8,8 @@ from dilt.seeding import job_seed
 def main(smk, log):
     threads(smk)
     wc = smk.wildcards
-    split, manifest = jobs.context(smk)
-    x_train, y_train, x_test, y_test = split
-    model = jobs.model_from(smk, split, manifest, smk.input.init)
+    (train_feed, test_feed), manifest = jobs.context(smk)
+    model = jobs.model_from(smk, manifest, smk.input.init)
     names = models.prunable_names(model, smk.params.model)
     mask = None
     if smk.input.mask:
@@ -18,9 +17,10 @@ def main(smk, log):
         train.check_mask(mask, model, names, smk.input.mask)
     density = masks.density(mask) if mask else 1.0
     log(f"ticket {wc.ticket} round {wc.round}: density {density:.4f}")
-    stats = train.train(model, mask, x_train, y_train, smk.params.train,
+    stats = train.train(model, mask, train_feed, smk.params.train,
                         job_seed(wc.seed, "retrain", wc.ticket, wc.round), None, log)
-    correct = (train.predict(model, x_test) == y_test)
+    pred, y_test = train.predict(model, test_feed)
+    correct = pred == y_test
     per_class = {str(c): float(correct[y_test == c].float().mean())
                  for c in range(manifest["num_classes"])}
     result = {"ticket": wc.ticket, "round": int(wc.round), "seed": int(wc.seed),

@@ -11,8 +11,10 @@ from dilt.seeding import job_seed
 
 
 def overlap_rows(chain_masks, tickets, parts):
-    """Per layer (and 'all'): size, chain densities, Jaccard vs chance, core/union density."""
+    """Per mask key, per enclosing module (masks.module_groups: residual/transformer blocks)
+    and 'all': size, chain densities, Jaccard vs chance, core/union density."""
     layers = {k: [k] for k in sorted(chain_masks[0])}
+    layers.update(masks.module_groups(sorted(chain_masks[0])))
     layers["all"] = sorted(chain_masks[0])
     rows = []
     for layer, keys in layers.items():

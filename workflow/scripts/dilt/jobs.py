@@ -1,19 +1,23 @@
-"""What training-type jobs share: the data, the partitions, theta0 and per-job seeds."""
+"""What training-type jobs share: the data feeds, the partitions, theta0 and per-job seeds."""
 
-from . import io, models
-from .data import load_split
+from . import devices, io, models
+from .feeds import open_feeds
 from .partitions import load_manifest
 
 
-def context(smk):
-    """Load (x_train, y_train, x_test, y_test) and the partition manifest of the job."""
+def context(smk, train=True):
+    """(train feed, test feed) on the job's device (params.device), and the manifest; the
+    train feed is None unless `train`. Disk datasets are read by params.workers DataLoader
+    processes (null: the job's threads)."""
     manifest = load_manifest(smk.input.partitions)
-    return load_split(smk.input.data), manifest
+    device = devices.select(smk.params.device)
+    workers = smk.threads if smk.params.workers is None else smk.params.workers
+    return open_feeds(manifest, smk.input.data, device, workers, train), manifest
 
 
-def model_from(smk, split, manifest, weights_path):
+def model_from(smk, manifest, weights_path):
     """The configured architecture with the weights of `weights_path` loaded."""
-    model = models.build(smk.params.model, split[0].shape[1:], manifest["num_classes"])
+    model = models.build(smk.params.model, manifest["input_shape"], manifest["num_classes"])
     models.load_weights(model, io.load_tensors(weights_path), weights_path)
     return model
 

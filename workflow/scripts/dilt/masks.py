@@ -87,3 +87,18 @@ def random_like(reference, rng):
         flat[rng.permutation(ref.size)[: int(ref.sum())]] = True
         out[key] = flat.reshape(ref.shape)
     return out
+
+
+def module_groups(keys):
+    """{module: [mask keys inside it]} for every enclosing module of the masked weights.
+
+    'layer1.0.conv1.weight' lies in 'layer1.0' and 'layer1'; a weight's own module
+    ('layer1.0.conv1') is not a group, so a flat model (conv1.weight, fc1.weight) has none.
+    Residual blocks and transformer blocks, whose representations GW compares, are groups.
+    """
+    groups = {}
+    for key in keys:
+        parts = key.split(".")[:-2]
+        for depth in range(1, len(parts) + 1):
+            groups.setdefault(".".join(parts[:depth]), []).append(key)
+    return groups

@@ -1,5 +1,13 @@
-"""Architecture registry: each model names its output layer; prunable = conv/linear weights."""
+"""Architecture registry: builder, output layer and representation layers of each model.
 
+Prunable layers are every Conv1d/Conv2d/Linear module except the output layer (and the
+model.ignore list): for ResNets every convolution including the shortcut ones, for ViTs the
+patch embedding, qkv, attention projection and MLP fc1/fc2. torchvision and timm are
+imported only by the builders that need them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import pairwise
 
 import torch
@@ -53,25 +61,101 @@ class MLP(nn.Module):
         return self.head(x)
 
 
+def _resnet18_cifar(cfg, in_shape, num_classes):
+    """torchvision ResNet-18 with the CIFAR stem: 3x3 stride-1 first conv, no max-pooling."""
+    from torchvision.models import resnet18
+
+    model = resnet18(num_classes=num_classes)
+    model.conv1 = nn.Conv2d(in_shape[0], 64, 3, 1, 1, bias=False)
+    nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+    model.maxpool = nn.Identity()
+    return model
+
+
+def _rgb(name, in_shape):
+    if len(in_shape) != 3 or in_shape[0] != 3:
+        raise DiltError(f"model.arch: {name} needs RGB images, the dataset gives inputs of "
+                        f"shape {tuple(in_shape)}")
+
+
+def _torchvision(name):
+    def build(cfg, in_shape, num_classes):
+        from torchvision import models as tvm
+
+        _rgb(name, in_shape)
+        return getattr(tvm, name)(num_classes=num_classes)
+
+    return build
+
+
+def _timm(name):
+    def build(cfg, in_shape, num_classes):
+        import timm
+
+        _rgb(name, in_shape)
+        if in_shape[1] != in_shape[2] or in_shape[1] % 16:
+            raise DiltError(f"model.arch: {name} needs square images with sides divisible by "
+                            f"16, the dataset gives {in_shape[1]}x{in_shape[2]}")
+        return timm.create_model(name, pretrained=False, num_classes=num_classes,
+                                 img_size=in_shape[1])
+
+    return build
+
+
+def _resnet_blocks(model):
+    """The stem convolution and every residual block (layer{i}.{j})."""
+    return ["conv1"] + [f"layer{i}.{j}" for i in range(1, 5)
+                        for j in range(len(getattr(model, f"layer{i}")))]
+
+
+def _vit_blocks(model):
+    return [f"blocks.{i}" for i in range(len(model.blocks))]
+
+
+@dataclass(frozen=True)
+class Arch:
+    """build(cfg, in_shape, num_classes) -> nn.Module; `head` is the output layer (never
+    pruned); representations(model) names the modules whose outputs GW compares."""
+
+    build: Callable
+    head: str
+    representations: Callable
+
+
+def _convnet(depth):
+    return Arch(lambda cfg, s, n: ConvNet(s, n, depth, cfg["width"], cfg["fc_width"]), "head",
+                lambda m: [*m.convs, "fc1", "fc2"])
+
+
 ARCHITECTURES = {
-    "conv2": (lambda s, n, w=64, fc=256: ConvNet(s, n, 2, w, fc), "head"),
-    "conv4": (lambda s, n, w=64, fc=256: ConvNet(s, n, 4, w, fc), "head"),
-    "conv6": (lambda s, n, w=64, fc=256: ConvNet(s, n, 6, w, fc), "head"),
-    "lenet300": (lambda s, n, w=300, fc=100: MLP(s, n, (w, fc)), "head"),
+    "conv2": _convnet(2),
+    "conv4": _convnet(4),
+    "conv6": _convnet(6),
+    "lenet300": Arch(lambda cfg, s, n: MLP(s, n, (cfg["width"], cfg["fc_width"])), "head",
+                     lambda m: m.layers),
+    "resnet18_cifar": Arch(_resnet18_cifar, "fc", _resnet_blocks),
+    "resnet50": Arch(_torchvision("resnet50"), "fc", _resnet_blocks),
+    "mobilenet_v2": Arch(_torchvision("mobilenet_v2"), "classifier.1",
+                         lambda m: [f"features.{i}" for i in range(len(m.features))]),
+    "deit_small": Arch(_timm("deit_small_patch16_224"), "head", _vit_blocks),
+    "vit_tiny": Arch(_timm("vit_tiny_patch16_224"), "head", _vit_blocks),
 }
 
 
-def build(cfg, in_shape, num_classes):
-    """Build the model named by config key model.arch (width/fc_width from the config)."""
+def _arch(cfg):
     try:
-        builder, _ = ARCHITECTURES[cfg["arch"]]
+        return ARCHITECTURES[cfg["arch"]]
     except KeyError:
         raise DiltError(f"model.arch: unknown architecture '{cfg['arch']}'") from None
-    return builder(tuple(in_shape), num_classes, cfg["width"], cfg["fc_width"])
+
+
+def build(cfg, in_shape, num_classes):
+    """Build the model named by config key model.arch (width/fc_width: Conv-N and LeNet)."""
+    return _arch(cfg).build(cfg, tuple(in_shape), num_classes)
 
 
 def output_layer(cfg):
-    return ARCHITECTURES[cfg["arch"]][1]
+    return _arch(cfg).head
 
 
 def prunable_layers(model, cfg):
@@ -87,6 +171,16 @@ def prunable_layers(model, cfg):
 def prunable_names(model, cfg):
     """Parameter names (state_dict keys) that carry masks."""
     return [f"{name}.weight" for name in prunable_layers(model, cfg)]
+
+
+def representation_layers(model, cfg):
+    """Modules whose outputs the GW analysis compares, in network order: convolutions and
+    fully connected layers (Conv-N, LeNet), the stem and residual blocks (ResNets), the
+    inverted-residual blocks (MobileNetV2), each transformer block's tokens (ViTs). Layers
+    without a prunable weight inside (all in model.ignore) are left out."""
+    prunable = prunable_layers(model, cfg)
+    return [layer for layer in _arch(cfg).representations(model)
+            if any(p == layer or p.startswith(f"{layer}.") for p in prunable)]
 
 
 def init_model(cfg, in_shape, num_classes, seed):

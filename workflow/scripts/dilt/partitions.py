@@ -1,4 +1,4 @@
-"""Class partitions (contiguous, seeded random, explicit) and the held-out probe set."""
+"""Class partitions (contiguous, seeded random, explicit, named) and the held-out probe set."""
 
 import hashlib
 import json
@@ -6,11 +6,45 @@ import json
 import numpy as np
 
 from .io import DiltError
+from .settings import NAMED_SCHEMES
+
+# CIFAR-10 label ids: 0 airplane, 1 automobile, 8 ship, 9 truck are vehicles; 2-7 animals.
+ANIMALS_VEHICLES = [[2, 3, 4, 5, 6, 7], [0, 1, 8, 9]]
+# CIFAR-100 superclass (coarse label) of each fine label 0..99, as in the dataset's batches.
+CIFAR100_COARSE = [
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
+    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
+    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
+    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
+    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
+]
 
 
-def make_partitions(num_classes, k, scheme="contiguous", classes=None, seed=0):
-    """Split class ids into k disjoint groups; returns [{"name": "p0", "classes": [...]}, ...]."""
-    if scheme == "explicit":
+def named_groups(scheme, dataset, k):
+    """Class groups of a named scheme: 'animals_vehicles' (CIFAR-10, k=2: animals, vehicles)
+    or 'superclass' (CIFAR-100: the 20 superclasses in k contiguous runs of coarse ids)."""
+    if scheme == "animals_vehicles":
+        if dataset != "cifar10" or k != 2:
+            raise DiltError("partitions.scheme: animals_vehicles needs dataset.name cifar10 "
+                            "and partitions.k 2")
+        return ANIMALS_VEHICLES
+    if dataset != "cifar100" or k > 20:
+        raise DiltError("partitions.scheme: superclass needs dataset.name cifar100 and "
+                        "partitions.k <= 20")
+    coarse = np.asarray(CIFAR100_COARSE)
+    return [np.flatnonzero(np.isin(coarse, runs)).tolist()
+            for runs in np.array_split(np.arange(20), k)]
+
+
+def make_partitions(num_classes, k, scheme="contiguous", classes=None, seed=0, dataset=None):
+    """Split class ids into k disjoint groups; returns [{"name": "p0", "classes": [...]}, ...].
+
+    Schemes: contiguous blocks, seeded random, explicit `classes`, or a named scheme of
+    `dataset` (see named_groups).
+    """
+    if scheme in NAMED_SCHEMES:
+        groups = named_groups(scheme, dataset, k)
+    elif scheme == "explicit":
         groups = [sorted(int(c) for c in g) for g in classes or []]
         if len(groups) != k:
             raise DiltError(f"partitions.classes: {len(groups)} groups given, partitions.k is {k}")
@@ -65,7 +99,7 @@ def load_manifest(path):
     from .io import read_json
 
     manifest = read_json(path)
-    for key in ("dataset", "num_classes", "partitions", "probe"):
+    for key in ("dataset", "num_classes", "input_shape", "source", "partitions", "probe"):
         if key not in manifest:
             raise DiltError(f"{path}: missing key '{key}'")
     groups = [p["classes"] for p in manifest["partitions"]]

@@ -2,7 +2,10 @@
 
 from .io import DiltError
 
-NUM_CLASSES = {"digits": 10}
+NUM_CLASSES = {"digits": 10, "mnist1d": 10, "cifar10": 10, "cifar100": 100, "imagenet": 1000,
+               "cars": 196}
+DISK_DATASETS = ("cifar10", "cifar100", "imagenet", "cars")
+NAMED_SCHEMES = ("animals_vehicles", "superclass")
 
 
 def densities(cfg):
@@ -50,18 +53,32 @@ def figure_round(cfg):
     return r
 
 
+def check_dataset(cfg):
+    """Disk datasets need dataset.data_root; dataset.image_size applies to class folders."""
+    ds = cfg["dataset"]
+    if ds["name"] in DISK_DATASETS and not ds["data_root"]:
+        raise DiltError(f"dataset.data_root: required for {ds['name']} (the dataset directory)")
+    if ds["image_size"] is not None and ds["name"] not in ("imagenet", "cars"):
+        raise DiltError(f"dataset.image_size: only for imagenet and cars, not {ds['name']}")
+
+
 def check(cfg):
     """Raise DiltError naming the key for combinations the schema cannot reject."""
+    check_dataset(cfg)
     num_classes = NUM_CLASSES[cfg["dataset"]["name"]]
     parts = cfg["partitions"]
-    if parts["scheme"] == "explicit":
+    if parts["classes"] is not None and parts["scheme"] != "explicit":
+        raise DiltError("partitions.classes: only used with partitions.scheme: explicit")
+    if parts["scheme"] in NAMED_SCHEMES:
+        from .partitions import named_groups
+
+        named_groups(parts["scheme"], cfg["dataset"]["name"], parts["k"])
+    elif parts["scheme"] == "explicit":
         if not parts["classes"]:
             raise DiltError("partitions.classes: required when partitions.scheme is explicit")
         from .partitions import make_partitions
 
         make_partitions(num_classes, parts["k"], "explicit", parts["classes"])
-    elif parts["classes"] is not None:
-        raise DiltError("partitions.classes: only used with partitions.scheme: explicit")
     elif parts["k"] > num_classes:
         raise DiltError(f"partitions.k: {parts['k']} partitions but {cfg['dataset']['name']} "
                         f"has {num_classes} classes")

@@ -1,4 +1,4 @@
-"""Masked training on in-memory tensors: pruned weights stay exactly zero at every step."""
+"""Masked training on a feed (dilt.feeds): pruned weights stay exactly zero at every step."""
 
 import math
 import time
@@ -6,6 +6,7 @@ import time
 import torch
 from torch import nn
 
+from . import devices
 from .io import DiltError
 
 
@@ -26,56 +27,75 @@ def apply_mask(model, mask):
     params = dict(model.named_parameters())
     with torch.no_grad():
         for name, m in mask.items():
-            params[name].mul_(m.to(params[name].dtype))
-
-
-def _restrict(x, y, classes):
-    """Keep the examples of `classes` and relabel them 0..len(classes)-1."""
-    if classes is None:
-        return x, y
-    classes = torch.as_tensor(classes)
-    keep = torch.isin(y, classes)
-    relabel = torch.full((int(y.max()) + 1,), -1, dtype=torch.long)
-    relabel[classes] = torch.arange(len(classes))
-    return x[keep], relabel[y[keep]]
+            params[name].mul_(m.to(params[name].device, params[name].dtype))
 
 
 def _logits(model, x, classes):
-    out = model(x)
+    out = model(devices.to_input(x, x.device))
     return out if classes is None else out[:, list(classes)]
 
 
-def train(model, mask, x, y, cfg, seed, classes=None, log=print):
-    """SGD with momentum/weight decay and a cosine schedule, under `mask`.
+def _optimizer(model, cfg):
+    """SGD (Nesterov momentum when momentum > 0) or AdamW; AdamW exempts biases, norms and
+    the parameters a timm model lists in no_weight_decay() from weight decay."""
+    if cfg.get("optimizer", "sgd") == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
+                               weight_decay=cfg["weight_decay"], nesterov=cfg["momentum"] > 0)
+    skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
+    decay, plain = [], []
+    for name, param in model.named_parameters():
+        (plain if param.ndim <= 1 or name in skip else decay).append(param)
+    return torch.optim.AdamW([{"params": decay}, {"params": plain, "weight_decay": 0.0}],
+                             lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
-    `classes` restricts training to those classes (the head's other outputs are unused).
-    Gradients of pruned weights are zeroed before each step, so momentum and weight decay
-    never move them: pruned weights stay exactly zero.
+
+def _schedule(opt, total, warmup):
+    """Linear warm-up over `warmup` steps, then cosine decay to zero at step `total`."""
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def train(model, mask, data, cfg, seed, classes=None, log=print):
+    """Train `model` on the feed `data` under `mask`; returns training statistics.
+
+    cfg (config section train): epochs, batch_size, lr, momentum, weight_decay, and
+    optionally optimizer (sgd | adamw), warmup_epochs, label_smoothing. The schedule is
+    cosine after the warm-up. `classes` restricts training to those classes (the head's other
+    outputs are unused). Gradients of pruned weights are zeroed before each step, so momentum
+    and weight decay never move them: pruned weights stay exactly zero. The model is moved
+    to the feed's device; on CUDA it runs in bf16 autocast with channels_last images.
     """
-    x, y = _restrict(x, y, classes)
-    if len(y) == 0:
+    if classes is not None:
+        data = data.restrict(classes)
+    if len(data) == 0:
         raise DiltError(f"partitions: no training examples for classes {classes}")
+    device = data.device
+    devices.prepare(model, device)
     params = dict(model.named_parameters())
-    masked = [(params[n], m.to(params[n].dtype)) for n, m in (mask or {}).items()]
+    masked = [(params[n], m.to(device, params[n].dtype)) for n, m in (mask or {}).items()]
     if mask:
         apply_mask(model, mask)
-    opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
-                          weight_decay=cfg["weight_decay"], nesterov=cfg["momentum"] > 0)
-    steps_per_epoch = math.ceil(len(y) / cfg["batch_size"])
+    opt = _optimizer(model, cfg)
+    steps_per_epoch = math.ceil(len(data) / cfg["batch_size"])
     total = cfg["epochs"] * steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
+    warmup = min(round(cfg.get("warmup_epochs", 0) * steps_per_epoch), total - 1)
+    sched = _schedule(opt, total, warmup)
+    torch.manual_seed(seed)  # augmentation in the main process, dropout, drop-path
     gen = torch.Generator().manual_seed(seed)
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.get("label_smoothing", 0.0))
     start, step = time.perf_counter(), 0
     model.train()
     for epoch in range(cfg["epochs"]):
-        order = torch.randperm(len(y), generator=gen)
-        total_loss, correct = 0.0, 0
-        for b in range(steps_per_epoch):
-            idx = order[b * cfg["batch_size"]:(b + 1) * cfg["batch_size"]]
-            out = _logits(model, x[idx], classes)
-            loss = loss_fn(out, y[idx])
+        total_loss = torch.zeros((), dtype=torch.float64, device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        for x, y in data.batches(cfg["batch_size"], gen):
+            with devices.autocast(device):
+                out = _logits(model, x, classes)
+                loss = loss_fn(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             for param, m in masked:
@@ -83,28 +103,41 @@ def train(model, mask, x, y, cfg, seed, classes=None, log=print):
             opt.step()
             sched.step()
             step += 1
-            total_loss += loss.item() * len(idx)
-            correct += int((out.argmax(1) == y[idx]).sum())
-        log(f"epoch {epoch + 1}/{cfg['epochs']} loss {total_loss / len(y):.4f} "
-            f"acc {correct / len(y):.4f} elapsed {time.perf_counter() - start:.1f}s")
+            total_loss += loss.detach().double() * len(y)
+            correct += (out.argmax(1) == y).sum()
+        train_loss, train_acc = total_loss.item() / len(data), correct.item() / len(data)
+        seconds = time.perf_counter() - start
+        log(f"epoch {epoch + 1}/{cfg['epochs']} loss {train_loss:.4f} acc {train_acc:.4f} "
+            f"elapsed {seconds:.1f}s ({(epoch + 1) * len(data) / seconds:.1f} samples/s)")
     # Wall time goes to the log and the benchmark file only, so results stay byte-identical.
-    return {"epochs": cfg["epochs"], "steps": step, "train_loss": total_loss / len(y),
-            "train_acc": correct / len(y)}
+    return {"epochs": cfg["epochs"], "steps": step, "train_loss": train_loss,
+            "train_acc": train_acc}
 
 
 @torch.no_grad()
-def predict(model, x, batch_size=2048):
-    """Argmax predictions over all classes."""
+def predict(model, data):
+    """(argmax predictions over all classes, labels) for every example of a feed, on the CPU."""
     model.eval()
-    return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    device = next(model.parameters()).device
+    preds = []
+    for x, _ in data.batches(data.eval_batch):
+        with devices.autocast(device):
+            preds.append(model(devices.to_input(x, device)).argmax(1).cpu())
+    return torch.cat(preds), data.labels
 
 
 @torch.no_grad()
-def evaluate(model, x, y, classes=None):
+def evaluate(model, data, classes=None):
     """Accuracy; with `classes`, on those classes' examples with the head restricted to them."""
-    x, y = _restrict(x, y, classes)
+    if classes is not None:
+        data = data.restrict(classes)
     model.eval()
-    return float((_logits(model, x, classes).argmax(1) == y).float().mean())
+    device = next(model.parameters()).device
+    correct = 0
+    for x, y in data.batches(data.eval_batch):
+        with devices.autocast(device):
+            correct += int((_logits(model, x, classes).argmax(1) == y).sum())
+    return correct / len(data)
 
 
 def set_threads(threads):

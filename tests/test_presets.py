@@ -1,0 +1,112 @@
+"""Presets plan their DAG on fake dataset directories; tiny real runs on CIFAR and MNIST-1D."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from fake_datasets import write_cifar10, write_class_folders
+from safetensors.numpy import load_file
+from workflow_run import REPO, TINY, planned_jobs, snakemake
+
+PRESETS = REPO / "config" / "presets"
+HAS_GW = (REPO / "workflow" / "scripts" / "dilt" / "gw.py").exists()
+
+
+@pytest.fixture(scope="module")
+def fake_roots(tmp_path_factory):
+    base = tmp_path_factory.mktemp("datasets")
+    write_cifar10(base / "cifar", train_per_class=6, test_per_class=4)
+    write_class_folders(base / "cars", 196, held_out="test", per_class=(1, 1), size=8)
+    write_class_folders(base / "imagenet", 1000, per_class=(1, 1), size=8)
+    return {"cifar10": base / "cifar", "cars": base / "cars", "imagenet": base / "imagenet"}
+
+
+def preset(name):
+    return yaml.safe_load((PRESETS / f"{name}.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in PRESETS.glob("*.yaml")))
+def test_each_preset_plans_its_dag_with_data_root_on_the_command_line(tmp_path, fake_roots,
+                                                                       name):
+    cfg = preset(name)
+    args = []
+    if cfg["dataset"]["name"] in fake_roots:
+        args = ["--config", f"dataset={{data_root: {fake_roots[cfg['dataset']['name']]}}}"]
+    jobs = planned_jobs(tmp_path, *args, configfiles=[PRESETS / f"{name}.yaml"])
+    k, rounds = cfg["partitions"]["k"], cfg["imp"]["rounds"]
+    assert jobs["partitions"] == 1
+    assert jobs["imp_round"] == len(cfg["seeds"]) * k * (rounds + 1)
+    assert jobs["distances"] == len(cfg["seeds"]) * k * 2
+
+
+def test_disk_preset_without_data_root_is_a_config_error(tmp_path):
+    proc = snakemake(tmp_path, "-n", configfiles=[PRESETS / "cifar10-resnet18.yaml"],
+                     check=False)
+    lines = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("config error")]
+    assert proc.returncode != 0 and len(lines) == 1 and "dataset.data_root" in lines[0]
+
+
+TINY_CIFAR = {
+    "experiment": "cifar", "threads": 1, "workers": 0, "device": "auto",
+    "partitions": {"k": 2, "scheme": "animals_vehicles"},
+    "probe": {"per_class": 2},
+    "model": {"arch": "conv2", "width": 4, "fc_width": 8},
+    "train": {"epochs": 1, "batch_size": 32},
+    "imp": {"rounds": 2}, "retrain": {"sparsities": [], "rounds": [2]},
+    "gw": {"rounds": [-1]},
+}
+
+
+@pytest.fixture(scope="module")
+def cifar_run(tmp_path_factory, fake_roots):
+    workdir = tmp_path_factory.mktemp("cifar_run")
+    cfg = {**TINY_CIFAR, "dataset": {"name": "cifar10", "data_root": str(fake_roots["cifar10"])}}
+    (workdir / "cifar.yaml").write_text(yaml.safe_dump(cfg))
+    out = "results/cifar"
+    targets = [f"{out}/tables/imp.tsv", f"{out}/tables/retrain.tsv",
+               f"{out}/seed0/tickets/round2/overlap.tsv"]
+    if HAS_GW:
+        targets.append(f"{out}/seed0/gw/round2/distances_p0.npz")
+    snakemake(workdir, *targets, configfiles=[TINY, workdir / "cifar.yaml"])
+    return workdir / out
+
+
+def test_tiny_cifar_run_keeps_labels_only_and_probes_the_test_split(cifar_run, fake_roots):
+    manifest = json.loads((cifar_run / "partitions.json").read_text())
+    assert manifest["input_shape"] == [3, 32, 32] and manifest["source"]["storage"] == "disk"
+    assert [p["classes"] for p in manifest["partitions"]] == [[2, 3, 4, 5, 6, 7], [0, 1, 8, 9]]
+    cached = load_file(cifar_run / "data.safetensors")
+    assert sorted(cached) == ["y_test", "y_train"]
+    assert len(cached["y_train"]) == 60 and len(cached["y_test"]) == 40
+    test_labels = cached["y_test"]
+    assert [int(test_labels[i]) for i in manifest["probe"]] == manifest["probe_labels"]
+    assert sorted(np.bincount(manifest["probe_labels"]).tolist()) == [2] * 10
+
+
+def test_tiny_cifar_run_trains_every_chain_and_ticket(cifar_run):
+    for part in ("p0", "p1"):
+        metrics = json.loads((cifar_run / "seed0/imp/dilt" / part / "round2/metrics.json")
+                             .read_text())
+        assert metrics["pruned_nonzero"] == 0 and abs(metrics["density"] - 0.64) < 0.01
+    retrain = (cifar_run / "tables/retrain.tsv").read_text().splitlines()
+    assert len(retrain) == 1 + 7 + 1  # header, seven tickets of round 2, dense
+
+
+@pytest.mark.skipif(not HAS_GW, reason="dilt.gw (the GW library) is not on this branch yet")
+def test_tiny_cifar_probe_distances(cifar_run):
+    with np.load(cifar_run / "seed0/gw/round2/distances_p0.npz") as npz:
+        assert npz.files == ["conv1", "conv2", "fc1", "fc2"]
+        assert all(npz[k].shape == (20, 20) for k in npz.files)
+
+
+def test_mnist1d_preset_runs_with_a_short_schedule(tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text(yaml.safe_dump({"seeds": [0], "train": {"epochs": 1}, "imp": {"rounds": 1},
+                                     "retrain": {"sparsities": [], "rounds": [1]},
+                                     "gw": {"rounds": [-1]}}))
+    snakemake(tmp_path, "results/mnist1d-mlp/tables/imp.tsv",
+              configfiles=[PRESETS / "mnist1d-mlp.yaml", short])
+    metrics = json.loads((tmp_path / "results/mnist1d-mlp/seed0/imp/dilt/p1/round1/metrics.json")
+                         .read_text())
+    assert metrics["classes"] == [5, 6, 7, 8, 9] and metrics["test_acc"] > 0.3

@@ -1,0 +1,47 @@
+"""The job's compute device (config key `device`) and the torch settings that go with it."""
+
+import torch
+
+from .io import DiltError
+
+
+def select(name):
+    """torch.device for `auto` (CUDA when present), `cpu` or `cuda[:i]`.
+
+    On CUDA, speed comes before bitwise reproducibility: cuDNN autotuning and TF32 matmuls
+    are on and kernels may be non-deterministic (CPU runs are deterministic, see set_threads).
+    """
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DiltError(f"device: '{name}' requested but no CUDA device is visible")
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    return device
+
+
+def autocast(device):
+    """bf16 autocast on CUDA; a no-op context on the CPU."""
+    from contextlib import nullcontext
+
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def prepare(model, device):
+    """Move the model to `device`; convolutional models use channels_last on CUDA."""
+    model.to(device)
+    if device.type == "cuda" and any(isinstance(m, torch.nn.Conv2d) for m in model.modules()):
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def to_input(x, device):
+    """A batch in the layout prepare() gave the model (channels_last for images on CUDA)."""
+    if device.type == "cuda" and x.dim() == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x

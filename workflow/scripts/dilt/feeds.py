@@ -1,0 +1,140 @@
+"""Batches of one split on the job's device: in-memory tensors, or a DataLoader over files.
+
+Embedded datasets stay tensors on the device and are batched by indexing a seeded
+permutation (no per-sample work). Disk datasets go through a DataLoader with worker
+processes (augmentation runs there) and pinned memory on CUDA. Both feeds have the same
+methods, so training, evaluation and representation code does not branch on the kind.
+"""
+
+import torch
+
+from .io import DiltError
+
+
+def _select(labels, classes):
+    """Which entries of `labels` are in `classes`, and a lookup mapping them to 0..k-1."""
+    classes = torch.as_tensor(classes, dtype=torch.long)
+    lookup = torch.full((int(max(labels.max(), classes.max())) + 1,), -1, dtype=torch.long)
+    lookup[classes] = torch.arange(len(classes))
+    return torch.isin(labels, classes), lookup
+
+
+class TensorFeed:
+    """A split held as tensors x, y on `device`."""
+
+    eval_batch = 2048
+
+    def __init__(self, x, y, device="cpu"):
+        self.device = torch.device(device)
+        self.x, self.y = x.to(self.device), y.to(self.device)
+
+    def __len__(self):
+        return len(self.y)
+
+    @property
+    def labels(self):
+        """Labels of the feed's examples, in order, on the CPU."""
+        return self.y.cpu()
+
+    def restrict(self, classes):
+        """The examples of `classes`, relabelled 0..len(classes)-1."""
+        keep, lookup = _select(self.labels, classes)
+        keep = keep.to(self.device)
+        return TensorFeed(self.x[keep], lookup.to(self.device)[self.y[keep]], self.device)
+
+    def subset(self, indices):
+        idx = torch.as_tensor(indices, dtype=torch.long, device=self.device)
+        return TensorFeed(self.x[idx], self.y[idx], self.device)
+
+    def batches(self, batch_size, generator=None):
+        """One pass: shuffled by `generator` (a CPU torch.Generator), in order without one."""
+        n = len(self.y)
+        if generator is None:
+            for start in range(0, n, batch_size):
+                yield self.x[start:start + batch_size], self.y[start:start + batch_size]
+            return
+        order = torch.randperm(n, generator=generator).to(self.device)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            yield self.x[idx], self.y[idx]
+
+
+class _Picked:
+    """Map-style dataset of the images at `index` of `dataset`, each with its position."""
+
+    def __init__(self, dataset, index):
+        self.dataset, self.index = dataset, index
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        return self.dataset[self.index[i]][0], i
+
+
+class LoaderFeed:
+    """Images of a torchvision dataset read by a DataLoader with `workers` processes.
+
+    `index` selects the dataset's examples, `y` holds their (possibly relabelled) labels.
+    """
+
+    eval_batch = 256
+
+    def __init__(self, dataset, y, device="cpu", workers=0, index=None):
+        self.dataset, self.y = dataset, y
+        self.device, self.workers = torch.device(device), workers
+        self.index = torch.arange(len(y)) if index is None else index
+
+    def __len__(self):
+        return len(self.y)
+
+    @property
+    def labels(self):
+        return self.y
+
+    def restrict(self, classes):
+        keep, lookup = _select(self.y, classes)
+        return LoaderFeed(self.dataset, lookup[self.y[keep]], self.device, self.workers,
+                          self.index[keep])
+
+    def subset(self, indices):
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        return LoaderFeed(self.dataset, self.y[idx], self.device, self.workers, self.index[idx])
+
+    def batches(self, batch_size, generator=None):
+        """One pass: shuffled by `generator` (it also seeds the workers), in order without."""
+        from torch.utils.data import DataLoader
+
+        pin = self.device.type == "cuda"
+        loader = DataLoader(_Picked(self.dataset, self.index.tolist()), batch_size=batch_size,
+                            shuffle=generator is not None, generator=generator,
+                            num_workers=self.workers, pin_memory=pin,
+                            prefetch_factor=4 if self.workers else None)
+        for x, pos in loader:
+            yield x.to(self.device, non_blocking=pin), self.y[pos].to(self.device,
+                                                                      non_blocking=pin)
+
+
+def open_feeds(manifest, data_path, device, workers, train=True):
+    """(train, test) feeds of the dataset cached in `data_path` (train is None when not
+    `train`). Disk datasets are checked to still hold the images the cache lists."""
+    from .data import load_split
+
+    source = manifest["source"]
+    if source["storage"] == "memory":
+        x_train, y_train, x_test, y_test = load_split(data_path)
+        return (TensorFeed(x_train, y_train, device) if train else None,
+                TensorFeed(x_test, y_test, device))
+    from .vision import open_split
+
+    _, y_train, _, y_test = load_split(data_path, with_images=False)
+
+    def feed(split, y):
+        ds = open_split(manifest["dataset"], source["data_root"], split, source["image_size"],
+                        transforms=True)
+        if not torch.equal(torch.as_tensor(ds.targets, dtype=torch.long), y):
+            raise DiltError(f"{source['data_root']}: the images are not those listed in "
+                            f"{data_path}; rerun the partitions rule")
+        return LoaderFeed(ds, y, device, workers)
+
+    return (feed(True, y_train) if train else None), feed(False, y_test)
