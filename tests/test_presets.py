@@ -110,3 +110,16 @@ def test_mnist1d_preset_runs_with_a_short_schedule(tmp_path):
     metrics = json.loads((tmp_path / "results/mnist1d-mlp/seed0/imp/dilt/p1/round1/metrics.json")
                          .read_text())
     assert metrics["classes"] == [5, 6, 7, 8, 9] and metrics["test_acc"] > 0.3
+
+
+def test_missing_dataset_directory_stops_the_partition_step_in_one_line(tmp_path):
+    empty = tmp_path / "no-cifar-here"
+    empty.mkdir()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"dataset": {"name": "cifar10", "data_root": str(empty)}}))
+    proc = snakemake(tmp_path, "results/tiny/partitions.json", configfiles=[TINY, cfg],
+                     check=False)
+    errors = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("error:")]
+    assert proc.returncode != 0 and len(errors) == 1
+    assert f"{empty}/cifar-10-batches-py: missing data_batch_1" in errors[0]
+    assert not (tmp_path / "results" / "tiny" / "partitions.json").exists()

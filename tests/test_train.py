@@ -55,3 +55,38 @@ def test_prunable_layers_exclude_head_and_ignore_list():
     names = models.prunable_names(model, {**CFG, "ignore": ["conv1"]})
     assert "head.weight" not in names and "conv1.weight" not in names
     assert names == ["conv2.weight", "conv3.weight", "conv4.weight", "fc1.weight", "fc2.weight"]
+
+
+def test_bf16_autocast_and_channels_last_keep_pruned_weights_zero(monkeypatch):
+    """The CUDA recipe (bf16 autocast, channels_last) exercised with CPU kernels."""
+    from contextlib import nullcontext
+
+    from dilt import devices
+
+    monkeypatch.setattr(devices, "autocast",
+                        lambda d: torch.autocast("cpu", dtype=torch.bfloat16)
+                        if d.type == "cpu" else nullcontext())
+    monkeypatch.setattr(devices, "to_input",
+                        lambda x, d: x.contiguous(memory_format=torch.channels_last))
+    model, mask = sparse_model()
+    model.to(memory_format=torch.channels_last)
+    data = toy_data()
+    stats = train.train(model, mask, data, {**TRAIN, "optimizer": "adamw", "warmup_epochs": 1,
+                                            "label_smoothing": 0.1}, seed=0, log=lambda _: None)
+    params = dict(model.named_parameters())
+    assert all((params[n][~m] == 0).all() and params[n].dtype == torch.float32
+               for n, m in mask.items())
+    assert stats["train_loss"] > 0 and 0 <= train.evaluate(model, data) <= 1
+
+
+def test_warmup_then_cosine_schedule():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    sched = train._schedule(opt, total=10, warmup=4)
+    lrs = []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[:4] == [0.25, 0.5, 0.75, 1.0]
+    assert lrs[4] == 1.0 and all(a > b for a, b in zip(lrs[4:], lrs[5:], strict=False))
+    assert lrs[-1] < 0.1
