@@ -14,6 +14,7 @@ include: "rules/tickets.smk"
 include: "rules/retrain.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
+include: "rules/cost.smk"
 
 
 rule all:

@@ -17,6 +17,8 @@ rule distances:
         runtime=30,
     log:
         f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.tsv"
     conda:
         "../envs/torch.yaml"
     script:
@@ -31,7 +33,7 @@ rule gw:
         f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
     params:
         parts=PARTS,
-    threads: workflow.cores
+    threads: 8  # capped at --cores locally; on a cluster: --set-threads gw=N
     resources:
         mem_mb=4000,
         runtime=60,
@@ -47,6 +49,7 @@ rule gw:
 
 rule clusters:
     """Spectral clustering of all layers on a heat-kernel similarity of their GW distances."""
+    localrule: True
     input:
         f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
     output:
@@ -64,6 +67,7 @@ rule clusters:
 
 rule blocks:
     """Per functional block: mean mask Jaccard vs mean same-layer GW, and their correlation."""
+    localrule: True
     input:
         gw=f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
         clusters=f"{OUT}/seed{{seed}}/gw/round{{round}}/clusters.tsv",

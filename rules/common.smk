@@ -85,14 +85,15 @@ def imp_metrics():
 
 
 FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars",
-           "acc_vs_sparsity", "specialist_heatmap", "imp_accuracy"]
+           "acc_vs_sparsity", "specialist_heatmap", "imp_accuracy", "compute_cost"]
 
 
 def all_outputs():
     figs = expand(f"{OUT}/figures/{{fig}}.{{ext}}", fig=FIGURES, ext=["pdf", "png"])
     analysis = expand(f"{OUT}/seed{{seed}}/gw/round{{round}}/{{name}}", seed=SEEDS,
                       round=GW_ROUNDS, name=["blocks.tsv", "correlation.json"])
-    return figs + analysis + [f"{OUT}/tables/retrain.tsv", f"{OUT}/tables/imp.tsv"]
+    tables = [f"{OUT}/tables/{name}.tsv" for name in ("retrain", "imp", "cost")]
+    return figs + analysis + tables
 
 
 def fig_outputs(name):
@@ -102,3 +103,19 @@ def fig_outputs(name):
 def round_files(name, rnd=FIG_ROUND):
     """One analysis table of the figure round for every seed."""
     return expand(f"{OUT}/seed{{seed}}/gw/round{rnd}/{name}", seed=SEEDS)
+
+
+def benchmarks(wc):
+    """{rule: benchmark files} of every benchmarked job of the full DAG."""
+    imp = [f for m in config["imp"]["methods"]
+           for f in expand(rules.imp_round.benchmark, seed=SEEDS, method=m,
+                           part=method_parts(m), round=range(LAST + 1))]
+    retrain = expand(rules.retrain.benchmark, seed=SEEDS, ticket=RETRAIN_TICKETS,
+                     round=RETRAIN_ROUNDS)
+    return {
+        "partitions": [rules.partitions.benchmark],
+        "imp_round": imp,
+        "retrain": retrain + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
+        "distances": expand(rules.distances.benchmark, seed=SEEDS, round=GW_ROUNDS, part=PARTS),
+        "gw": expand(rules.gw.benchmark, seed=SEEDS, round=GW_ROUNDS),
+    }

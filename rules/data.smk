@@ -7,8 +7,13 @@ rule partitions:
         dataset=config["dataset"],
         partitions=config["partitions"],
         probe=config["probe"],
+    resources:
+        mem_mb=4000,
+        runtime=30,
     log:
         f"logs/{EXP}/partitions.log",
+    benchmark:
+        f"benchmarks/{EXP}/partitions.tsv"
     conda:
         "../envs/torch.yaml"
     script:
@@ -17,6 +22,7 @@ rule partitions:
 
 rule init:
     """theta0 for one seed."""
+    localrule: True
     input:
         data=f"{OUT}/data.safetensors",
         partitions=f"{OUT}/partitions.json",

@@ -1,8 +1,10 @@
 # Figures read small tables only; plot settings live in params, so changing one reruns one job.
+# Plots take seconds: they are local rules, run by the main snakemake process, never sbatch jobs.
 
 
 rule fig1_gw_heatmap:
     """Figure 1: GW distances between the layers of chain A and chain B (mean over seeds)."""
+    localrule: True
     input:
         round_files("gw.tsv"),
     output:
@@ -22,6 +24,7 @@ rule fig1_gw_heatmap:
 
 rule fig2_layer_clusters:
     """Figure 2: each chain's layers in network order, coloured by spectral cluster."""
+    localrule: True
     input:
         round_files("clusters.tsv"),
     output:
@@ -39,6 +42,7 @@ rule fig2_layer_clusters:
 
 rule fig3_block_bars:
     """Figure 3: per block, mean mask Jaccard (with chance) and mean same-layer GW."""
+    localrule: True
     input:
         blocks=round_files("blocks.tsv"),
         correlation=round_files("correlation.json"),
@@ -57,6 +61,7 @@ rule fig3_block_bars:
 
 rule acc_vs_sparsity:
     """Test accuracy of every retrained ticket against its real sparsity (mean, 95% CI)."""
+    localrule: True
     input:
         f"{OUT}/tables/retrain.tsv",
     output:
@@ -73,6 +78,7 @@ rule acc_vs_sparsity:
 
 rule specialist_heatmap:
     """Accuracy of each ticket on all classes and on each partition's classes."""
+    localrule: True
     input:
         f"{OUT}/tables/retrain.tsv",
     output:
@@ -90,6 +96,7 @@ rule specialist_heatmap:
 
 rule imp_accuracy:
     """Accuracy of each IMP chain on its own classes across pruning rounds."""
+    localrule: True
     input:
         f"{OUT}/tables/imp.tsv",
     output:

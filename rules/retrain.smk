@@ -28,6 +28,7 @@ rule retrain:
 
 rule retrain_table:
     """All retraining results as one tidy table."""
+    localrule: True
     input:
         retrain_jsons(),
     output:
@@ -42,6 +43,7 @@ rule retrain_table:
 
 rule imp_table:
     """Per-round IMP metrics of every chain as one tidy table."""
+    localrule: True
     input:
         imp_metrics(),
     output:

@@ -1,5 +1,6 @@
 rule tickets:
     """Core, union, specialist and random-control tickets of one round, and the overlap table."""
+    localrule: True
     input:
         masks=expand(imp_file("dilt", "{part}", "{{round}}", "mask.safetensors", "{{seed}}"),
                      part=PARTS),

@@ -9,9 +9,9 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 TINY = REPO / "tests" / "tiny.yaml"
 
 
-def snakemake(workdir, *args, configfiles=(TINY,), check=True):
-    """Run snakemake on the repository's Snakefile inside `workdir`; return the process."""
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+def snakemake(workdir, *args, configfiles=(TINY,), check=True, repo=REPO):
+    """Run snakemake on the Snakefile of `repo` inside `workdir`; return the process."""
+    cmd = [str(SNAKEMAKE), "-s", str(Path(repo) / "Snakefile"), "--directory", str(workdir),
            "--cores", "2", *args, "--configfile", *map(str, configfiles)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if check and proc.returncode != 0:

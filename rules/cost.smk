@@ -1,0 +1,36 @@
+# Compute cost per rule, from the benchmark file of every job that would be an sbatch job on a
+# cluster. Local rules (tables, plots) are left out: they take seconds, and a rerun plot must
+# not make the cost table outdated. The list of files is benchmarks() in common.smk: a new
+# cluster-sized rule gets a benchmark: directive and an entry there.
+
+
+rule cost_table:
+    """Jobs, CPU seconds, wall seconds and peak RSS per rule, summed over its jobs."""
+    localrule: True
+    input:
+        unpack(benchmarks),
+    output:
+        f"{OUT}/tables/cost.tsv",
+    log:
+        f"logs/{EXP}/tables/cost.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/cost_table.py"
+
+
+rule compute_cost:
+    """Time and peak memory per rule, from tables/cost.tsv."""
+    localrule: True
+    input:
+        f"{OUT}/tables/cost.tsv",
+    output:
+        fig_outputs("compute_cost"),
+    params:
+        palette="deep",
+    log:
+        f"logs/{EXP}/figures/compute_cost.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/fig_compute_cost.py"
