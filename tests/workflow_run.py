@@ -21,7 +21,7 @@ def snakemake(workdir, *args, configfiles=(TINY,), check=True, repo=REPO):
 
 def planned_jobs(workdir, *args, **kwargs):
     """Rule names of the jobs a dry run would execute (from the job-stats table)."""
-    proc = snakemake(workdir, "-n", "--quiet", "rules", *args, **kwargs)
+    proc = snakemake(workdir, *args, "-n", "--quiet", "rules", **kwargs)  # --quiet takes values
     jobs = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
