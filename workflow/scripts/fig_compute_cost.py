@@ -9,7 +9,8 @@ from dilt.script import run
 
 def main(smk, log):
     table = io.read_tsv(smk.input[0]).sort_values("wall_s", ascending=False)
-    table["label"] = table["rule"] + " (" + table["jobs"].astype(str) + " jobs)"
+    table["label"] = [f"{rule} ({n} job{'s' * (n != 1)})"
+                      for rule, n in zip(table["rule"], table["jobs"], strict=True)]
     times = table.melt(id_vars="label", value_vars=["wall_s", "cpu_s"], var_name="measure",
                        value_name="seconds")
     times["measure"] = times["measure"].map({"wall_s": "wall", "cpu_s": "CPU"})
