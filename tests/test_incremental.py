@@ -31,6 +31,7 @@ def finished(tiny_run, tmp_path):
 def repo_copy(tmp_path):
     """A copy of the workflow's sources with their modification times, to edit."""
     copy = tmp_path / "repo"
+    copy.mkdir()
     for name in REPO_PARTS:
         src = REPO / name
         if src.is_dir():
