@@ -59,6 +59,8 @@ rule clusters:
         max_clusters=config["gw"]["max_clusters"],
     log:
         f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/clusters.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/clusters.tsv"
     conda:
         "../envs/analysis.yaml"
     script:
@@ -80,6 +82,8 @@ rule blocks:
         permutations=config["gw"]["permutations"],
     log:
         f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/blocks.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/blocks.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

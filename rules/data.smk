@@ -32,6 +32,8 @@ rule init:
         model=config["model"],
     log:
         f"logs/{EXP}/seed{{seed}}/init.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/init.tsv"
     conda:
         "../envs/torch.yaml"
     script:

@@ -16,6 +16,8 @@ rule fig1_gw_heatmap:
         round=FIG_ROUND,
     log:
         f"logs/{EXP}/figures/fig1_gw_heatmap.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/fig1_gw_heatmap.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -34,6 +36,8 @@ rule fig2_layer_clusters:
         round=FIG_ROUND,
     log:
         f"logs/{EXP}/figures/fig2_layer_clusters.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/fig2_layer_clusters.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -53,6 +57,8 @@ rule fig3_block_bars:
         round=FIG_ROUND,
     log:
         f"logs/{EXP}/figures/fig3_block_bars.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/fig3_block_bars.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -70,6 +76,8 @@ rule acc_vs_sparsity:
         metric="acc_all",
     log:
         f"logs/{EXP}/figures/acc_vs_sparsity.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/acc_vs_sparsity.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -88,6 +96,8 @@ rule specialist_heatmap:
         cmap="mako",
     log:
         f"logs/{EXP}/figures/specialist_heatmap.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/specialist_heatmap.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -103,6 +113,8 @@ rule imp_accuracy:
         fig_outputs("imp_accuracy"),
     log:
         f"logs/{EXP}/figures/imp_accuracy.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/imp_accuracy.tsv"
     conda:
         "../envs/plot.yaml"
     script:

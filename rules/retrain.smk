@@ -35,6 +35,8 @@ rule retrain_table:
         f"{OUT}/tables/retrain.tsv",
     log:
         f"logs/{EXP}/tables/retrain.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/retrain.tsv"
     conda:
         "../envs/analysis.yaml"
     script:
@@ -50,6 +52,8 @@ rule imp_table:
         f"{OUT}/tables/imp.tsv",
     log:
         f"logs/{EXP}/tables/imp.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/imp.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

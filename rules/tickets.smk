@@ -12,6 +12,8 @@ rule tickets:
         parts=PARTS,
     log:
         f"logs/{EXP}/seed{{seed}}/tickets/round{{round}}.log",
+    benchmark:
+        f"benchmarks/{EXP}/seed{{seed}}/tickets/round{{round}}.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

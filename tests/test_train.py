@@ -90,3 +90,43 @@ def test_warmup_then_cosine_schedule():
     assert lrs[:4] == [0.25, 0.5, 0.75, 1.0]
     assert lrs[4] == 1.0 and all(a > b for a, b in zip(lrs[4:], lrs[5:], strict=False))
     assert lrs[-1] < 0.1
+
+
+def reference_train(model, mask, data, cfg, seed, classes=None):
+    """torch.optim.SGD + LambdaLR (warm-up, then cosine) over the same batches, masked grads."""
+    import math
+
+    if classes is not None:
+        data = data.restrict(classes)
+    params = dict(model.named_parameters())
+    train.apply_mask(model, mask)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
+                          weight_decay=cfg["weight_decay"], nesterov=cfg["momentum"] > 0)
+    per_epoch = -(-len(data) // cfg["batch_size"])
+    total, warmup = cfg["epochs"] * per_epoch, round(cfg.get("warmup_epochs", 0) * per_epoch)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warmup if s < warmup
+                                              else 0.5 * (1 + math.cos(math.pi * (s - warmup)
+                                                                       / (total - warmup))))
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(cfg["epochs"]):
+        for x, y in data.batches(cfg["batch_size"], gen):
+            out = model(x)
+            out = out if classes is None else out[:, list(classes)]
+            loss = torch.nn.functional.cross_entropy(out, y)
+            opt.zero_grad()
+            loss.backward()
+            for name, m in mask.items():
+                params[name].grad.mul_(m.float())
+            opt.step()
+            sched.step()
+
+
+def test_sgd_update_is_torch_optim_sgd_with_lambda_lr_bit_for_bit():
+    for classes, warmup in ((None, 0), ([0, 3], 1)):
+        (a, mask), (b, _) = sparse_model(), sparse_model()
+        cfg = {**TRAIN, "warmup_epochs": warmup}
+        train.train(a, mask, toy_data(), cfg, seed=3, classes=classes, log=lambda _: None)
+        reference_train(b, mask, toy_data(), cfg, seed=3, classes=classes)
+        sa, sb = a.state_dict(), b.state_dict()
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)

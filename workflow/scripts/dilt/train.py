@@ -5,6 +5,7 @@ import time
 
 import torch
 from torch import nn
+from torch.optim.sgd import sgd
 
 from . import devices
 from .io import DiltError
@@ -35,12 +36,55 @@ def _logits(model, x, classes):
     return out if classes is None else out[:, list(classes)]
 
 
+class _SGD:
+    """torch.optim.SGD's update, applied through its functional form torch.optim.sgd.sgd.
+
+    Same arithmetic as SGD(params, lr, momentum, weight_decay=..., nesterov=...) (tested), but
+    a torch.optim optimizer object imports torch._dynamo on first use: over a second of CPU
+    in every training job, more than a default IMP round's training.
+    """
+
+    def __init__(self, params, lr, momentum, weight_decay, nesterov):
+        self.params = [p for p in params if p.requires_grad]
+        self.buffers = [None] * len(self.params)
+        self.param_groups = [{"lr": lr}]
+        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
+
+    def zero_grad(self, set_to_none=True):
+        for param in self.params:
+            param.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        sgd(self.params, [p.grad for p in self.params], self.buffers,
+            weight_decay=self.weight_decay, momentum=self.momentum,
+            lr=self.param_groups[0]["lr"], dampening=0.0, nesterov=self.nesterov,
+            maximize=False, foreach=self.params[0].is_cuda)  # SGD's own default
+
+
+class _Schedule:
+    """LambdaLR's rule, lr = initial lr x factor(step), for _SGD and torch optimizers alike."""
+
+    def __init__(self, opt, factor):
+        self.groups, self.factor, self.last = opt.param_groups, factor, 0
+        self.base = [group["lr"] for group in self.groups]
+        self._set()
+
+    def _set(self):
+        for group, base in zip(self.groups, self.base, strict=True):
+            group["lr"] = base * self.factor(self.last)
+
+    def step(self):
+        self.last += 1
+        self._set()
+
+
 def _optimizer(model, cfg):
     """SGD (Nesterov momentum when momentum > 0) or AdamW; AdamW exempts biases, norms and
     the parameters a timm model lists in no_weight_decay() from weight decay."""
     if cfg.get("optimizer", "sgd") == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
-                               weight_decay=cfg["weight_decay"], nesterov=cfg["momentum"] > 0)
+        return _SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
+                    weight_decay=cfg["weight_decay"], nesterov=cfg["momentum"] > 0)
     skip = model.no_weight_decay() if hasattr(model, "no_weight_decay") else set()
     decay, plain = [], []
     for name, param in model.named_parameters():
@@ -56,7 +100,7 @@ def _schedule(opt, total, warmup):
             return (step + 1) / warmup
         return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
 
-    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    return _Schedule(opt, factor)
 
 
 def train(model, mask, data, cfg, seed, classes=None, log=print):
