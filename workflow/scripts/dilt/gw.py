@@ -23,12 +23,23 @@ precision) and its local optima then differ, so only a run of the same arithmeti
 no worse than it on every pair.
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 
 import numpy as np
-import ot
 from threadpoolctl import threadpool_limits
+
+
+def _pot():
+    """POT, imported on first use (the distances rule needs only ``distance_matrix``) and
+    without its torch/jax/cupy/tensorflow backends: POT loads every installed backend when
+    imported (torch: ~1.5 s CPU per job) and everything here is numpy."""
+    for backend in ("PYTORCH", "JAX", "CUPY", "TENSORFLOW"):
+        os.environ.setdefault(f"POT_BACKEND_DISABLE_{backend}", "1")
+    import ot
+
+    return ot
 
 
 def distance_matrix(reps) -> np.ndarray:
@@ -67,7 +78,7 @@ def gw_distance(C1, C2, G0=None, **kwargs) -> float:
     """
     C1 = np.asarray(C1, dtype=np.float64)
     C2 = np.asarray(C2, dtype=np.float64)
-    return float(ot.gromov.gromov_wasserstein2(C1, C2, loss_fun="square_loss", G0=G0, **kwargs))
+    return float(_pot().gromov.gromov_wasserstein2(C1, C2, loss_fun="square_loss", G0=G0, **kwargs))
 
 
 def gw_value(C1, C2, T) -> float:
@@ -146,7 +157,7 @@ def _pair_value(C1, C2, solver, rounds) -> float:
     """One pair's GW value under ``solver`` (see ``gw_pairs``)."""
     value = _identity_swap(C1, C2, rounds)
     if solver == "pot":
-        T = ot.gromov.gromov_wasserstein(C1, C2, loss_fun="square_loss")
+        T = _pot().gromov.gromov_wasserstein(C1, C2, loss_fun="square_loss")
         value = min(value, gw_value(C1, C2, T))
     return value
 
