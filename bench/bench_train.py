@@ -42,6 +42,7 @@ def setup(mlp=False):
     import yaml
 
     from dilt import data, models, pruning, train
+    from dilt.feeds import TensorFeed
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     if mlp:
@@ -49,14 +50,14 @@ def setup(mlp=False):
     train.set_threads(cfg["threads"])
     ds = data.load(cfg["dataset"])
     x, y = torch.from_numpy(ds.train.x), torch.from_numpy(ds.train.y)
-    xt, yt = torch.from_numpy(ds.test.x), torch.from_numpy(ds.test.y)
+    test = TensorFeed(torch.from_numpy(ds.test.x), torch.from_numpy(ds.test.y))
     model = models.init_model(cfg["model"], x.shape[1:], ds.num_classes, seed=0)
     names = models.prunable_names(model, cfg["model"])
     params = dict(model.named_parameters())
     mask = {n: torch.ones_like(params[n], dtype=torch.bool) for n in names}
     for _ in range(3):
         mask = pruning.magnitude_prune(params, mask, cfg["imp"]["fraction"])
-    return cfg, model, mask, (x, y, xt, yt)
+    return cfg, model, mask, (x, y, test)
 
 
 def dataloader_loop(model, mask, x, y, cfg, seed):
@@ -116,15 +117,17 @@ def mask_cost(model, mask, reps=1000):
 def worker(kind, mlp):
     """Train once with `kind` ('dilt' or 'dataloader'); print a JSON line of timings."""
     from dilt import train
+    from dilt.feeds import TensorFeed
 
-    cfg, model, mask, (x, y, xt, yt) = setup(mlp)
+    cfg, model, mask, (x, y, test) = setup(mlp)
     t0 = time.process_time()
     if kind == "dilt":
-        stats = train.train(model, mask, x, y, cfg["train"], seed=0, log=lambda _: None)
+        stats = train.train(model, mask, TensorFeed(x, y), cfg["train"], seed=0,
+                            log=lambda _: None)
     else:
         stats = dataloader_loop(model, mask, x, y, cfg["train"], seed=0)
     loop = stats.get("loop", time.process_time() - t0)
-    out = {"loop": loop, "steps": stats["steps"], "acc": train.evaluate(model, xt, yt),
+    out = {"loop": loop, "steps": stats["steps"], "acc": train.evaluate(model, test),
            "job": time.perf_counter() - T_START}
     if kind == "dilt":
         out["mask"] = mask_cost(model, mask)

@@ -13,6 +13,8 @@ rule cost_table:
         f"{OUT}/tables/cost.tsv",
     log:
         f"logs/{EXP}/tables/cost.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/cost.tsv"
     conda:
         "../envs/analysis.yaml"
     script:
@@ -30,6 +32,8 @@ rule compute_cost:
         palette="deep",
     log:
         f"logs/{EXP}/figures/compute_cost.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/compute_cost.tsv"
     conda:
         "../envs/plot.yaml"
     script:

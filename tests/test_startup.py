@@ -38,10 +38,10 @@ def test_torch_jobs_import_no_library_they_do_not_use(script):
 def test_training_does_not_import_torch_dynamo():
     """Building a torch.optim optimizer imports torch._dynamo (over 1 s); train() must not."""
     loaded = modules_after(
-        "import torch\nfrom dilt import models, train\n"
+        "import torch\nfrom dilt import models, train\nfrom dilt.feeds import TensorFeed\n"
         "m = models.init_model({'arch': 'conv4', 'width': 4, 'fc_width': 8, 'ignore': []}, "
-        "(1, 8, 8), 3, 0)\nx, y = torch.randn(20, 1, 8, 8), torch.arange(20) % 3\n"
-        "train.train(m, None, x, y, {'epochs': 1, 'batch_size': 8, 'lr': 0.1, "
+        "(1, 8, 8), 3, 0)\ndata = TensorFeed(torch.randn(20, 1, 8, 8), torch.arange(20) % 3)\n"
+        "train.train(m, None, data, {'epochs': 1, 'batch_size': 8, 'lr': 0.1, "
         "'momentum': 0.9, 'weight_decay': 0.0}, 0, log=lambda _: None)")
     assert "torch._dynamo" not in loaded
 
