@@ -172,7 +172,7 @@ def all_outputs():
     return figs + analysis + [f"{OUT}/tables/{name}.tsv" for name in tables]
 
 
-def fig_outputs(name, category):
+def fig_outputs(name, category=None):
     """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
     png, caption = f"{OUT}/figures/{name}.png", f"../workflow/report/{name}.rst"
     return [f"{OUT}/figures/{name}.pdf", report(png, caption=caption, category=category)]

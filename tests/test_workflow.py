@@ -215,7 +215,7 @@ def test_exp4_transfer_table(run):
     assert (info["n_train"], info["n_test"]) == (240, 60)
     table = pd.read_csv(out / "tables" / "exp4.tsv", sep="\t")
     assert list(table.columns) == ["target", "ticket", "seed", "round", "density", "sparsity",
-                                   "acc", "chance", "init_seed", "train_acc", "train_seconds"]
+                                   "acc", "chance", "init_seed", "train_acc", "train_loss"]
     assert sorted(table["ticket"]) == ["core", "dense", "lth", "random", "union"]
     assert (table["target"] == "mnist1d").all() and table["init_seed"].nunique() == 1
     at3 = table.set_index("ticket")["density"]

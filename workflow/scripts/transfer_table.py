@@ -6,7 +6,7 @@ from dilt import io
 from dilt.script import run
 
 COLUMNS = ["target", "ticket", "seed", "round", "density", "sparsity", "acc", "chance",
-           "init_seed", "train_acc", "train_seconds"]
+           "init_seed", "train_acc", "train_loss"]
 
 
 def main(smk, log):
