@@ -7,11 +7,16 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/imp.smk"
 include: "rules/tickets.smk"
+include: "rules/baselines.smk"
 include: "rules/retrain.smk"
+include: "rules/transfer.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"
 include: "rules/cost.smk"

@@ -8,7 +8,7 @@ rule fig1_gw_heatmap:
     input:
         round_files("gw.tsv"),
     output:
-        fig_outputs("fig1_gw_heatmap"),
+        fig_outputs("fig1_gw_heatmap", "Functional analysis"),
     params:
         rows=PARTS[0],
         cols=PARTS[1],
@@ -30,7 +30,7 @@ rule fig2_layer_clusters:
     input:
         round_files("clusters.tsv"),
     output:
-        fig_outputs("fig2_layer_clusters"),
+        fig_outputs("fig2_layer_clusters", "Functional analysis"),
     params:
         palette="tab10",
         round=FIG_ROUND,
@@ -51,7 +51,7 @@ rule fig3_block_bars:
         blocks=round_files("blocks.tsv"),
         correlation=round_files("correlation.json"),
     output:
-        fig_outputs("fig3_block_bars"),
+        fig_outputs("fig3_block_bars", "Functional analysis"),
     params:
         palette="Set2",
         round=FIG_ROUND,
@@ -69,11 +69,11 @@ rule acc_vs_sparsity:
     """Test accuracy of every retrained ticket against its real sparsity (mean, 95% CI)."""
     localrule: True
     input:
-        f"{OUT}/tables/retrain.tsv",
+        f"{OUT}/tables/exp1.tsv",
     output:
-        fig_outputs("acc_vs_sparsity"),
+        fig_outputs("acc_vs_sparsity", "Experiment 1: benchmarking"),
     params:
-        metric="acc_all",
+        tickets=COMPARED,
     log:
         f"logs/{EXP}/figures/acc_vs_sparsity.log",
     benchmark:
@@ -85,14 +85,13 @@ rule acc_vs_sparsity:
 
 
 rule specialist_heatmap:
-    """Accuracy of each ticket on all classes and on each partition's classes."""
+    """Accuracy of each ticket on all classes and on each partition's classes, every round."""
     localrule: True
     input:
         f"{OUT}/tables/retrain.tsv",
     output:
-        fig_outputs("specialist_heatmap"),
+        fig_outputs("specialist_heatmap", "Experiment 3: specialists"),
     params:
-        round=max(RETRAIN_ROUNDS),
         cmap="mako",
     log:
         f"logs/{EXP}/figures/specialist_heatmap.log",
@@ -110,7 +109,7 @@ rule imp_accuracy:
     input:
         f"{OUT}/tables/imp.tsv",
     output:
-        fig_outputs("imp_accuracy"),
+        fig_outputs("imp_accuracy", "Experiment 1: benchmarking"),
     log:
         f"logs/{EXP}/figures/imp_accuracy.log",
     benchmark:
@@ -119,3 +118,68 @@ rule imp_accuracy:
         "../envs/plot.yaml"
     script:
         "../workflow/scripts/fig_imp_accuracy.py"
+
+
+rule acc_vs_round:
+    """Accuracy against the IMP round: every chain on its own classes, retrained tickets on all."""
+    input:
+        f"{OUT}/tables/exp1.tsv",
+    output:
+        fig_outputs("acc_vs_round", "Experiment 1: benchmarking"),
+    log:
+        f"logs/{EXP}/figures/acc_vs_round.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/fig_acc_vs_round.py"
+
+
+rule acc_vs_time:
+    """Accuracy of each retrained ticket against the wall-clock of finding its mask."""
+    input:
+        f"{OUT}/tables/exp1.tsv",
+    output:
+        fig_outputs("acc_vs_time", "Experiment 1: benchmarking"),
+    params:
+        tickets=COMPARED,
+    log:
+        f"logs/{EXP}/figures/acc_vs_time.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/fig_acc_vs_time.py"
+
+
+rule per_class_accuracy:
+    """Per-class test accuracy of the DiLT tickets and references at the sparsest round."""
+    input:
+        table=f"{OUT}/tables/retrain.tsv",
+        partitions=f"{OUT}/partitions.json",
+    output:
+        fig_outputs("per_class_accuracy", "Experiment 3: specialists"),
+    params:
+        round=max(RETRAIN_ROUNDS),
+        tickets=["core", "union", *SPECIALISTS, *IMP_TICKETS, "dense"],
+    log:
+        f"logs/{EXP}/figures/per_class_accuracy.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/fig_per_class.py"
+
+
+rule transfer_bars:
+    """Experiment 4: target accuracy of each transferred ticket (mean, 95% CI over seeds)."""
+    input:
+        f"{OUT}/tables/exp4.tsv",
+    output:
+        fig_outputs("transfer_bars", "Experiment 4: transfer"),
+    params:
+        palette="crest",
+        tickets=config["transfer"]["tickets"],
+    log:
+        f"logs/{EXP}/figures/transfer_bars.log",
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/fig_transfer.py"

@@ -58,3 +58,24 @@ rule imp_table:
         "../envs/analysis.yaml"
     script:
         "../workflow/scripts/imp_table.py"
+
+
+rule exp1_table:
+    """Experiment 1: accuracy, real density and wall-clock of finding every ticket."""
+    input:
+        retrain=f"{OUT}/tables/retrain.tsv",
+        imp=f"{OUT}/tables/imp.tsv",
+        partitions=f"{OUT}/partitions.json",
+        benchmarks=[b["path"] for b in benchmark_index()],
+    output:
+        f"{OUT}/tables/exp1.tsv",
+    params:
+        benchmarks=benchmark_index(),
+        parts=PARTS,
+        fraction=config["imp"]["fraction"],
+    log:
+        f"logs/{EXP}/tables/exp1.log",
+    conda:
+        "../envs/analysis.yaml"
+    script:
+        "../workflow/scripts/exp1_table.py"

@@ -27,6 +27,17 @@ BAD = [
     ({"gw": {"n_clusters": 1}}, "gw.n_clusters"),
     ({"dataset": {"test_fraction": 1.0}}, "dataset.test_fraction"),
     ({"unknown_key": 3}, "unknown_key"),
+    ({"imp": {"colt_fraction": 1.0}}, "imp.colt_fraction"),
+    ({"imp": {"rewind_step": -1}}, "imp.rewind_step"),
+    ({"imp": {"methods": ["dilt"]}, "baselines": {"methods": ["random_lth"]}},
+     "baselines.methods"),
+    ({"imp": {"methods": ["dilt"]}, "baselines": {"methods": ["snip"], "reinit": ["lth"]}},
+     "baselines.reinit"),
+    ({"baselines": {"methods": ["pgd"]}}, "baselines.methods"),
+    ({"baselines": {"rigl": {"distribution": "gaussian"}}}, "baselines.rigl.distribution"),
+    ({"transfer": {"target": "cifar10"}}, "transfer.target"),
+    ({"transfer": {"tickets": ["mask_p2"]}}, "transfer.tickets"),
+    ({"transfer": {"rounds": [9]}}, "transfer.rounds"),
 ]
 
 

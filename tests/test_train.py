@@ -130,3 +130,34 @@ def test_sgd_update_is_torch_optim_sgd_with_lambda_lr_bit_for_bit():
         reference_train(b, mask, toy_data(), cfg, seed=3, classes=classes)
         sa, sb = a.state_dict(), b.state_dict()
         assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def snapshots(steps):
+    """Train a fresh sparse model, keeping the weights the hook sees at each of `steps`."""
+    model, mask = sparse_model()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    kept, calls = {}, []
+
+    def hook(step, model, masks, opt):
+        calls.append(step)
+        if step in steps:
+            kept[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    stats = train.train(model, mask, toy_data(), TRAIN, seed=3, log=lambda _: None, hook=hook)
+    return start, mask, kept, calls, stats, model.state_dict()
+
+
+def test_hook_sees_the_weights_after_each_step_count():
+    start, mask, kept, calls, stats, final = snapshots({0, 4})
+    assert calls == list(range(stats["steps"])) == list(range(12))
+    for name, value in start.items():  # step 0: theta0 with the mask applied
+        expected = value * mask[name] if name in mask else value
+        assert torch.equal(kept[0][name], expected)
+    assert not torch.equal(kept[4]["conv2.weight"], kept[0]["conv2.weight"])
+    assert not torch.equal(kept[4]["conv2.weight"], final["conv2.weight"])
+    assert snapshots({4})[2][4].keys() == kept[4].keys()
+    assert all(torch.equal(snapshots({4})[2][4][k], kept[4][k]) for k in kept[4])
+
+
+def test_total_steps():
+    assert train.total_steps(96, TRAIN) == 2 * 6 and train.total_steps(97, TRAIN) == 2 * 7

@@ -5,12 +5,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from safetensors.numpy import load_file
-from workflow_run import snakemake
+from workflow_run import TINY, snakemake
+
+from dilt.pruning import magnitude_prune
 
 ROUNDS, FRACTION, PARTS = 3, 0.2, ["p0", "p1"]
 LAYERS = ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]
 TICKETS = ["core", "union", "specialist_p0", "specialist_p1", "random", "mask_p0", "mask_p1"]
+BASELINES = ["lth", "colt", "random_global", "random_lth", "snip", "grasp", "rigl",
+             "reinit_lth"]
+CHAINS = {"dilt": PARTS, "colt": PARTS, "lth": ["full"]}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +80,7 @@ def test_tickets_and_overlap_table(run):
 def test_retrained_tickets_report_accuracy_per_split(run):
     _, out = run
     table = pd.read_csv(out / "tables" / "retrain.tsv", sep="\t")
-    assert len(table) == len(TICKETS) * 2 + 1
+    assert len(table) == (len(TICKETS) + len(BASELINES)) * 2 + 1
     for col in ["ticket", "round", "seed", "sparsity", "density", "acc_all", "acc_p0", "acc_p1",
                 "acc_class0", "chance"]:
         assert col in table.columns
@@ -121,9 +127,120 @@ def test_clusters_blocks_and_correlation(run):
 def test_figures_exist(run):
     _, out = run
     for fig in ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
-                "specialist_heatmap", "imp_accuracy"]:
+                "specialist_heatmap", "imp_accuracy", "acc_vs_round", "acc_vs_time",
+                "per_class_accuracy", "transfer_bars"]:
         assert (out / "figures" / f"{fig}.pdf").read_bytes()[:4] == b"%PDF"
         assert (out / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def load_round(out, method, part, r, name):
+    return load_file(out / "seed0" / "imp" / method / part / f"round{r}" / name)
+
+
+def test_colt_chains_train_under_the_and_of_their_pruned_masks(run):
+    _, out = run
+    for r in range(1, ROUNDS + 1):
+        shared = [load_round(out, "colt", p, r, "mask.safetensors") for p in PARTS]
+        previous = [load_round(out, "colt", p, r - 1, "mask.safetensors") for p in PARTS]
+        trained = [load_round(out, "colt", p, r - 1, "trained.safetensors") for p in PARTS]
+        each = [magnitude_prune({k: torch.from_numpy(w[k]) for k in m},
+                                {k: torch.from_numpy(v) for k, v in m.items()}, FRACTION)
+                for w, m in zip(trained, previous, strict=True)]
+        for key in shared[0]:
+            assert (shared[0][key] == shared[1][key]).all()
+            assert (shared[0][key] == (each[0][key] & each[1][key]).numpy()).all()
+            for p in PARTS:
+                final = load_round(out, "colt", p, r, "trained.safetensors")
+                assert (final[key][~shared[0][key]] == 0).all()
+    assert sum(m.sum() for m in shared[0].values()) < sum(
+        m.sum() for m in load_round(out, "lth", "full", ROUNDS, "mask.safetensors").values())
+
+
+def test_late_rewinding_point_is_kept_by_round_zero(run):
+    _, out = run
+    init = load_file(out / "seed0" / "init.safetensors")
+    for method, parts in CHAINS.items():
+        for part in parts:
+            rewind = load_round(out, method, part, 0, "rewind.safetensors")
+            assert rewind.keys() == init.keys()
+            assert not (rewind["conv1.weight"] == init["conv1.weight"]).all()
+            for r in range(ROUNDS + 1):
+                metrics = json.loads((out / "seed0" / "imp" / method / part / f"round{r}" /
+                                      "metrics.json").read_text())
+                assert metrics["rewind_step"] == 2 and metrics["fraction"] == FRACTION
+
+
+def test_baseline_masks_match_the_compared_densities(run):
+    _, out = run
+    for r in (1, 3):
+        lth = load_round(out, "lth", "full", r, "mask.safetensors")
+        total = sum(m.size for m in lth.values())
+        for name in ["random_global", "random_lth", "snip", "grasp", "rigl"]:
+            mask = load_file(out / "seed0" / "baselines" / f"round{r}" / f"{name}.safetensors")
+            assert {k: (m.dtype, m.shape) for k, m in mask.items()} == {
+                k: (np.dtype(bool), m.shape) for k, m in lth.items()}
+            kept = sum(int(m.sum()) for m in mask.values())
+            assert abs(kept - total * (1 - FRACTION) ** r) <= len(mask), name
+        per_layer = load_file(out / "seed0" / "baselines" / f"round{r}" / "random_lth.safetensors")
+        assert all(per_layer[k].sum() == lth[k].sum() for k in lth)
+        assert any((per_layer[k] != lth[k]).any() for k in lth)
+
+
+def test_exp1_table(run):
+    _, out = run
+    table = pd.read_csv(out / "tables" / "exp1.tsv", sep="\t")
+    assert list(table.columns) == [
+        "stage", "method", "ticket", "seed", "round", "target_sparsity", "density", "sparsity",
+        "accuracy", "evaluated_on", "chance", "find_seconds"]
+    retrain, imp = table[table["stage"] == "retrain"], table[table["stage"] == "imp"]
+    assert len(retrain) == (len(TICKETS) + len(BASELINES)) * 2 + 1
+    assert len(imp) == sum(len(p) for p in CHAINS.values()) * (ROUNDS + 1)
+    assert set(retrain["method"]) == {"dilt", "colt", "lth", "random", "reinit", "snip", "grasp",
+                                      "rigl", "dense"}
+    assert table["find_seconds"].isna().sum() == 1  # the dense network
+    found = retrain[retrain["ticket"] != "dense"]
+    assert (found["find_seconds"] > 0).all()
+    by = found.set_index(["ticket", "round"])["find_seconds"]
+    assert by[("lth", 3)] > by[("lth", 1)] and by[("core", 3)] > by[("mask_p0", 3)]
+    assert by[("snip", 1)] == by[("snip", 3)] and by[("reinit_lth", 3)] == by[("lth", 3)]
+    nominal = np.where(table["ticket"] == "dense", 0.0, 1 - (1 - FRACTION) ** table["round"])
+    assert np.allclose(table["target_sparsity"], nominal)
+    assert ((table["accuracy"] >= 0) & (table["accuracy"] <= 1)).all()
+
+
+def test_exp4_transfer_table(run):
+    _, out = run
+    info = json.loads((out / "transfer" / "mnist1d" / "dataset.json").read_text())
+    assert info["input_shape"] == [1, 8, 8] and info["num_classes"] == 10
+    assert (info["n_train"], info["n_test"]) == (240, 60)
+    table = pd.read_csv(out / "tables" / "exp4.tsv", sep="\t")
+    assert list(table.columns) == ["target", "ticket", "seed", "round", "density", "sparsity",
+                                   "acc", "chance", "init_seed", "train_acc", "train_loss"]
+    assert sorted(table["ticket"]) == ["core", "dense", "lth", "random", "union"]
+    assert (table["target"] == "mnist1d").all() and table["init_seed"].nunique() == 1
+    at3 = table.set_index("ticket")["density"]
+    assert at3["core"] <= at3["lth"] <= at3["union"] == pytest.approx(at3["random"])
+    assert at3["dense"] == 1.0 and table.loc[table["ticket"] == "dense", "round"].item() == 0
+
+
+def test_report_bundles_every_figure(run):
+    workdir, out = run
+    snakemake(workdir, "--report", str(out / "report.html"))
+    html = (out / "report.html").read_text(errors="replace")
+    for fig in ["acc_vs_sparsity", "acc_vs_time", "transfer_bars", "per_class_accuracy",
+                "fig1_gw_heatmap"]:
+        assert f"{fig}.png" in html
+
+
+def test_too_late_rewind_step_names_the_key(tmp_path):
+    override = tmp_path / "late.yaml"
+    override.write_text("imp: {rewind_step: 100000}\n")
+    target = "results/tiny/seed0/imp/lth/full/round0/rewind.safetensors"
+    proc = snakemake(tmp_path, target, configfiles=[TINY, override], check=False)
+    assert proc.returncode != 0
+    log = (tmp_path / "logs" / "tiny" / "seed0" / "imp" / "lth" / "full" / "round0.log")
+    assert "imp.rewind_step: 100000 is not below the" in log.read_text()
+    assert not (tmp_path / target).exists()
 
 
 def test_second_run_has_nothing_to_do(run):

@@ -1,4 +1,4 @@
-"""Accuracy of every retrained ticket against its real sparsity: mean and 95% CI over seeds."""
+"""Experiment 1: accuracy of every compared ticket against its real sparsity (mean, 95% CI)."""
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -9,16 +9,22 @@ from dilt.script import run
 
 def main(smk, log):
     data = io.read_tsv(smk.input[0])
+    data = data[(data["stage"] == "retrain") & data["ticket"].isin(smk.params.tickets)]
     dense = data[data["ticket"] == "dense"]
-    sparse = data[data["ticket"] != "dense"]
-    fig, ax = plt.subplots(figsize=(6.5, 4))
-    sns.lineplot(data=sparse, x="sparsity", y=smk.params.metric, hue="ticket", marker="o",
-                 errorbar=("ci", 95), ax=ax)
-    ax.axhline(dense[smk.params.metric].mean(), color="black", ls="--", label="dense")
+    sparse = plotting.mean_over_seeds(data[data["ticket"] != "dense"], "sparsity",
+                                      ["ticket", "round"])
+    order = [t for t in smk.params.tickets if t in set(sparse["ticket"])]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sns.lineplot(data=sparse, x="sparsity", y="accuracy", hue="ticket", hue_order=order,
+                 style="method", marker="o", errorbar=("ci", 95),
+                 palette=sns.color_palette("tab20", len(order)), ax=ax)
+    ax.axhline(dense["accuracy"].mean(), color="black", ls="--", label="dense")
     ax.axhline(data["chance"].iloc[0], color="grey", ls=":", label="chance")
-    ax.set(xlabel="sparsity (real, of prunable weights)", ylabel=f"test {smk.params.metric}",
-           title=f"Retrained tickets ({data['seed'].nunique()} seeds, mean and 95% CI)")
-    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set(xlabel="sparsity (real, of prunable weights; mean over seeds)",
+           ylabel="test accuracy, all classes",
+           title=f"Experiment 1: retrained tickets ({data['seed'].nunique()} seeds, "
+                 "mean and 95% CI)")
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=7)
     plotting.save(fig, smk.output)
 
 

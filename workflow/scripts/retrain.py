@@ -1,4 +1,8 @@
-"""Rule retrain: train one ticket from theta0 on all classes; accuracy overall and per split."""
+"""Rule retrain: train one ticket from theta0 on all classes; accuracy overall and per split.
+
+A ticket named reinit_X trains X's mask from another seed's initialisation instead (the
+random re-initialisation control of the lottery ticket hypothesis).
+"""
 
 from dilt import io, jobs, masks, models, train
 from dilt.script import run, threads
@@ -9,7 +13,13 @@ def main(smk, log):
     threads(smk)
     wc = smk.wildcards
     (train_feed, test_feed), manifest = jobs.context(smk)
-    model = jobs.model_from(smk, manifest, smk.input.init)
+    init_seed = int(wc.seed)
+    if wc.ticket.startswith("reinit_"):
+        init_seed = job_seed(wc.seed, "reinit")
+        model = models.init_model(smk.params.model, manifest["input_shape"],
+                                  manifest["num_classes"], init_seed)
+    else:
+        model = jobs.model_from(smk, manifest, smk.input.init)
     names = models.prunable_names(model, smk.params.model)
     mask = None
     if smk.input.mask:
@@ -17,18 +27,12 @@ def main(smk, log):
         train.check_mask(mask, model, names, smk.input.mask)
     density = masks.density(mask) if mask else 1.0
     log(f"ticket {wc.ticket} round {wc.round}: density {density:.4f}")
-    stats = train.train(model, mask, train_feed, smk.params.train,
-                        job_seed(wc.seed, "retrain", wc.ticket, wc.round), None, log)
-    pred, y_test = train.predict(model, test_feed)
-    correct = pred == y_test
-    per_class = {str(c): float(correct[y_test == c].float().mean())
-                 for c in range(manifest["num_classes"])}
+    # A re-initialised ticket sees the same batches as the ticket itself.
+    order_seed = job_seed(wc.seed, "retrain", wc.ticket.removeprefix("reinit_"), wc.round)
+    stats = train.train(model, mask, train_feed, smk.params.train, order_seed, None, log)
     result = {"ticket": wc.ticket, "round": int(wc.round), "seed": int(wc.seed),
-              "density": density, "acc_all": float(correct.float().mean()),
-              "per_class": per_class, "chance": 1.0 / manifest["num_classes"], **stats}
-    for part in manifest["partitions"]:
-        in_part = sum(y_test == c for c in part["classes"]).bool()
-        result[f"acc_{part['name']}"] = float(correct[in_part].float().mean())
+              "density": density, "init_seed": init_seed,
+              **jobs.evaluation(model, test_feed, manifest), **stats}
     log(f"test accuracy {result['acc_all']:.4f}")
     io.write_json(smk.output[0], result)
 

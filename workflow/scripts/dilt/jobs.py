@@ -1,6 +1,6 @@
 """What training-type jobs share: the data feeds, the partitions, theta0 and per-job seeds."""
 
-from . import devices, io, models
+from . import devices, io, models, train
 from .feeds import open_feeds
 from .partitions import load_manifest
 
@@ -30,3 +30,17 @@ def part_classes(manifest, part):
         if p["name"] == part:
             return p["classes"]
     raise io.DiltError(f"partitions.json: no partition named '{part}'")
+
+
+def evaluation(model, test_feed, manifest):
+    """Test accuracy on all classes, per partition (acc_{name}) and per class, and chance."""
+    pred, y_test = train.predict(model, test_feed)
+    correct = pred == y_test
+    result = {"acc_all": float(correct.float().mean()),
+              "per_class": {str(c): float(correct[y_test == c].float().mean())
+                            for c in range(manifest["num_classes"])},
+              "chance": 1.0 / manifest["num_classes"]}
+    for part in manifest["partitions"]:
+        in_part = sum(y_test == c for c in part["classes"]).bool()
+        result[f"acc_{part['name']}"] = float(correct[in_part].float().mean())
+    return result

@@ -78,15 +78,31 @@ def chance_jaccard(d1, d2):
     return d1 * d2 / denom if denom else 1.0
 
 
+def random_counts(shapes, counts, rng):
+    """A random mask keeping exactly counts[key] weights of each tensor."""
+    out = {}
+    for key in sorted(shapes):
+        size = int(np.prod(shapes[key]))
+        flat = np.zeros(size, dtype=bool)
+        flat[rng.permutation(size)[: counts[key]]] = True
+        out[key] = flat.reshape(shapes[key])
+    return out
+
+
 def random_like(reference, rng):
     """A random mask with exactly the same number of kept weights per tensor as `reference`."""
-    out = {}
-    for key in sorted(reference):
-        ref = reference[key].astype(bool)
-        flat = np.zeros(ref.size, dtype=bool)
-        flat[rng.permutation(ref.size)[: int(ref.sum())]] = True
-        out[key] = flat.reshape(ref.shape)
-    return out
+    return random_counts({k: m.shape for k, m in reference.items()},
+                         {k: int(m.sum()) for k, m in reference.items()}, rng)
+
+
+def random_global(shapes, density, rng):
+    """A random mask keeping round(density * total) weights drawn uniformly over all tensors."""
+    keys = sorted(shapes)
+    sizes = [int(np.prod(shapes[k])) for k in keys]
+    flat = np.zeros(sum(sizes), dtype=bool)
+    flat[rng.permutation(len(flat))[: round(density * len(flat))]] = True
+    parts = np.split(flat, np.cumsum(sizes)[:-1])
+    return {k: p.reshape(shapes[k]) for k, p in zip(keys, parts, strict=True)}
 
 
 def module_groups(keys):

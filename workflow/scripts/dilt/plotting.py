@@ -36,3 +36,20 @@ def read_per_seed(paths, **kwargs):
     from .io import read_tsv
 
     return pd.concat([read_tsv(p, **kwargs).assign(seed=seed_of(p)) for p in paths])
+
+
+def mean_over_seeds(data, column, by):
+    """Replace `column` by its mean over the rows of each `by` group (i.e. over seeds), so that
+    seaborn aggregates the plotted variable across seeds at one position."""
+    return data.assign(**{column: data.groupby(by)[column].transform("mean")})
+
+
+def mean_ci(values, n_boot=1000, seed=0):
+    """Mean and percentile-bootstrap 95% CI of the mean (as seaborn's errorbar=("ci", 95))."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    boots = rng.choice(values, (n_boot, len(values))).mean(1)
+    low, high = np.percentile(boots, [2.5, 97.5])
+    return float(values.mean()), float(low), float(high)

@@ -1,4 +1,4 @@
-"""Magnitude pruning: remove a fraction of the surviving weights, globally or per layer."""
+"""Pruning: magnitude (a fraction of the survivors, global or per layer), COLT, top-k scores."""
 
 import torch
 
@@ -33,3 +33,29 @@ def magnitude_prune(weights, mask, fraction, scope="global"):
             local = drop[(drop >= lo) & (drop < hi)] - lo
             new[n].view(-1)[alive[j][local]] = False
     return new
+
+
+def colt_prune(weights, masks, fraction, scope="global"):
+    """COLT's shared mask: each chain prunes its own weights under its mask; AND of the results.
+
+    `weights` and `masks` hold one dict per chain (in COLT every chain enters a round with
+    the same shared mask, so each result is a subset of it).
+    """
+    pruned = [magnitude_prune(w, m, fraction, scope) for w, m in zip(weights, masks, strict=True)]
+    return {n: torch.stack([p[n] for p in pruned]).all(0) for n in sorted(pruned[0])}
+
+
+def keep_top(scores, count):
+    """Mask keeping the `count` highest scores over all tensors (ties broken by position)."""
+    names = sorted(scores)
+    flat = torch.cat([scores[n].detach().flatten().float() for n in names])
+    if not 0 <= count <= flat.numel():
+        raise ValueError(f"cannot keep {count} of {flat.numel()} weights")
+    keep = torch.zeros(flat.numel(), dtype=torch.bool)
+    keep[torch.argsort(-flat, stable=True)[:count]] = True
+    out, start = {}, 0
+    for n in names:
+        size = scores[n].numel()
+        out[n] = keep[start:start + size].view(scores[n].shape)
+        start += size
+    return out

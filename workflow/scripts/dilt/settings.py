@@ -53,6 +53,32 @@ def figure_round(cfg):
     return r
 
 
+def transfer_rounds(cfg):
+    """Rounds whose tickets are transferred: transfer.rounds, or the sparsest retrained round."""
+    rounds = cfg["transfer"]["rounds"]
+    if rounds is None:
+        return [max(retrain_rounds(cfg))]
+    bad = [r for r in rounds if r > cfg["imp"]["rounds"]]
+    if bad:
+        raise DiltError(f"transfer.rounds: {bad} beyond the last IMP round "
+                        f"{cfg['imp']['rounds']} (imp.rounds)")
+    return sorted(set(rounds))
+
+
+def _check_tickets(cfg, key, tickets):
+    """Tickets named under `key` must come from an enabled IMP method and an existing part."""
+    k = cfg["partitions"]["k"]
+    for ticket in tickets:
+        needs = {"lth": "lth", "random_lth": "lth", "colt": "colt"}.get(ticket, "dilt")
+        if ticket in ("dense", "random_global", "snip", "grasp", "rigl"):
+            continue
+        if needs not in cfg["imp"]["methods"]:
+            raise DiltError(f"{key}: '{ticket}' needs '{needs}' in imp.methods")
+        part = ticket.rpartition("_p")[2]
+        if ticket.startswith(("mask_p", "specialist_p")) and int(part) >= k:
+            raise DiltError(f"{key}: '{ticket}' names a partition beyond partitions.k = {k}")
+
+
 def check_dataset(cfg):
     """Disk datasets need dataset.data_root; dataset.image_size applies to class folders."""
     ds = cfg["dataset"]
@@ -84,6 +110,11 @@ def check(cfg):
                         f"has {num_classes} classes")
     retrain_rounds(cfg)
     figure_round(cfg)
+    _check_tickets(cfg, "baselines.methods", cfg["baselines"]["methods"])
+    _check_tickets(cfg, "baselines.reinit", cfg["baselines"]["reinit"])
+    if cfg["transfer"]["target"] is not None:
+        _check_tickets(cfg, "transfer.tickets", cfg["transfer"]["tickets"])
+        transfer_rounds(cfg)
 
 
 def schema_error(cfg, schema_path):

@@ -103,7 +103,12 @@ def _schedule(opt, total, warmup):
     return _Schedule(opt, factor)
 
 
-def train(model, mask, data, cfg, seed, classes=None, log=print):
+def total_steps(n, cfg):
+    """Optimizer steps of one training run on `n` examples."""
+    return cfg["epochs"] * math.ceil(n / cfg["batch_size"])
+
+
+def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
     """Train `model` on the feed `data` under `mask`; returns training statistics.
 
     cfg (config section train): epochs, batch_size, lr, momentum, weight_decay, and
@@ -112,6 +117,9 @@ def train(model, mask, data, cfg, seed, classes=None, log=print):
     outputs are unused). Gradients of pruned weights are zeroed before each step, so momentum
     and weight decay never move them: pruned weights stay exactly zero. The model is moved
     to the feed's device; on CUDA it runs in bf16 autocast with channels_last images.
+    `hook(step, model, masks, opt)`, if given, runs after each backward pass and before the
+    pruned gradients are zeroed: the weights are those after `step` optimizer steps, the
+    gradients are dense, and `masks` (float, by name) may be changed in place (RigL).
     """
     if classes is not None:
         data = data.restrict(classes)
@@ -120,12 +128,12 @@ def train(model, mask, data, cfg, seed, classes=None, log=print):
     device = data.device
     devices.prepare(model, device)
     params = dict(model.named_parameters())
-    masked = [(params[n], m.to(device, params[n].dtype)) for n, m in (mask or {}).items()]
+    masks = {n: m.to(device, params[n].dtype) for n, m in (mask or {}).items()}
     if mask:
         apply_mask(model, mask)
     opt = _optimizer(model, cfg)
     steps_per_epoch = math.ceil(len(data) / cfg["batch_size"])
-    total = cfg["epochs"] * steps_per_epoch
+    total = total_steps(len(data), cfg)
     warmup = min(round(cfg.get("warmup_epochs", 0) * steps_per_epoch), total - 1)
     sched = _schedule(opt, total, warmup)
     torch.manual_seed(seed)  # augmentation in the main process, dropout, drop-path
@@ -142,8 +150,10 @@ def train(model, mask, data, cfg, seed, classes=None, log=print):
                 loss = loss_fn(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            for param, m in masked:
-                param.grad.mul_(m)
+            if hook is not None:
+                hook(step, model, masks, opt)
+            for name, m in masks.items():
+                params[name].grad.mul_(m)
             opt.step()
             sched.step()
             step += 1

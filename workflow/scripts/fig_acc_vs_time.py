@@ -1,0 +1,45 @@
+"""Experiment 1: accuracy of each retrained ticket against the wall-clock of finding its mask."""
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+from dilt import io, plotting
+from dilt.script import run
+
+MARKERS = "osD^v<>Xp*h"
+
+
+def main(smk, log):
+    data = io.read_tsv(smk.input[0])
+    data = data[(data["stage"] == "retrain") & data["ticket"].isin(smk.params.tickets)]
+    dense = data[data["ticket"] == "dense"]
+    data = data[data["ticket"] != "dense"]
+    rounds = sorted(data["round"].unique())
+    order = [t for t in smk.params.tickets if t in set(data["ticket"])]
+    colors = dict(zip(order, sns.color_palette("tab20", len(order)), strict=True))
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for ticket in order:
+        points = []
+        for rnd, group in data[data["ticket"] == ticket].groupby("round"):
+            mean, low, high = plotting.mean_ci(group["accuracy"])
+            points.append((group["find_seconds"].mean(), mean, low, high, rnd))
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=colors[ticket], lw=1,
+                label=ticket)
+        for x, y, low, high, rnd in points:
+            ax.errorbar(x, y, yerr=[[y - low], [high - y]], color=colors[ticket],
+                        marker=MARKERS[rounds.index(rnd) % len(MARKERS)], ms=5, capsize=2)
+    ax.axhline(dense["accuracy"].mean(), color="black", ls="--", label="dense")
+    for i, rnd in enumerate(rounds):
+        ax.plot([], [], color="grey", ls="", marker=MARKERS[i % len(MARKERS)],
+                label=f"round {rnd}")
+    ax.set_xscale("log")
+    ax.set(xlabel="wall-clock to find the mask (s, summed job benchmarks, mean over seeds)",
+           ylabel="test accuracy, all classes",
+           title=f"Accuracy vs cost of finding the ticket ({data['seed'].nunique()} seeds, "
+                 "mean and 95% CI)")
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=7)
+    plotting.save(fig, smk.output)
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,40 @@
+"""Rule saliency_masks: SNIP or GraSP scores at theta0 on the full training set; one mask per
+compared density (SNIP keeps the highest |g*w|, GraSP removes the highest -(Hg)*w)."""
+
+import torch
+from torch import nn
+
+from dilt import io, jobs, masks, models, pruning, saliency
+from dilt.script import run, threads
+
+
+def main(smk, log):
+    threads(smk)
+    split, manifest = jobs.context(smk)
+    x_train, y_train = split[0], split[1]
+    model = jobs.model_from(smk, split, manifest, smk.input.init)
+    names = models.prunable_names(model, smk.params.model)
+    # Gradient flow over every weight matrix the network trains (head included); scores are
+    # kept for the prunable ones only.
+    weights = {n: p for n, p in model.named_parameters() if p.dim() > 1}
+    size, batch = len(y_train), smk.params.batch_size
+    loss_fn = nn.CrossEntropyLoss(reduction="sum")
+
+    def losses():
+        for i in range(0, size, batch):
+            yield loss_fn(model(x_train[i:i + batch]), y_train[i:i + batch]) / size
+
+    score_fn = saliency.snip_scores if smk.wildcards.kind == "snip" else saliency.grasp_scores
+    scores = {n: s for n, s in score_fn(losses, weights).items() if n in names}
+    if smk.wildcards.kind == "grasp":
+        scores = {n: -s for n, s in scores.items()}
+    total = sum(s.numel() for s in scores.values())
+    for rnd, density, path in zip(smk.params.rounds, smk.params.densities, smk.output,
+                                  strict=True):
+        mask = pruning.keep_top(scores, round(density * total))
+        log(f"round {rnd}: target density {density:.4f}, real {masks.density(mask):.4f}, "
+            + ", ".join(f"{n} {float(m.float().mean()):.3f}" for n, m in mask.items()))
+        io.save_tensors(path, {n: m.to(torch.bool) for n, m in mask.items()})
+
+
+run(main, snakemake)  # noqa: F821
