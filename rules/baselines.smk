@@ -38,6 +38,8 @@ rule saliency_masks:
         rounds=MASK_ROUNDS,
         densities=[settings.densities(config)[r] for r in MASK_ROUNDS],
         batch_size=config["train"]["batch_size"],
+        device=config["device"],
+        workers=config["workers"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=2000,
@@ -66,6 +68,8 @@ rule rigl:
         train=config["train"],
         rigl=config["baselines"]["rigl"],
         density=lambda wc: settings.densities(config)[int(wc.round)],
+        device=config["device"],
+        workers=config["workers"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=2000,

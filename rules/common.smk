@@ -88,7 +88,7 @@ def baseline_file(name, rnd="{round}", seed="{seed}"):
 def random_inputs(wc):
     """theta0 (for the layer shapes) and, for random_lth, LTH's masks of the compared rounds."""
     inputs = {"init": f"{OUT}/seed{wc.seed}/init.safetensors",
-              "data": f"{OUT}/data.safetensors", "partitions": f"{OUT}/partitions.json"}
+              "partitions": f"{OUT}/partitions.json"}
     if wc.kind == "random_lth":
         inputs["reference"] = [imp_file("lth", "full", r, "mask.safetensors", wc.seed)
                                for r in MASK_ROUNDS]

@@ -122,6 +122,7 @@ rule imp_accuracy:
 
 rule acc_vs_round:
     """Accuracy against the IMP round: every chain on its own classes, retrained tickets on all."""
+    localrule: True
     input:
         f"{OUT}/tables/exp1.tsv",
     output:
@@ -136,6 +137,7 @@ rule acc_vs_round:
 
 rule acc_vs_time:
     """Accuracy of each retrained ticket against the wall-clock of finding its mask."""
+    localrule: True
     input:
         f"{OUT}/tables/exp1.tsv",
     output:
@@ -152,6 +154,7 @@ rule acc_vs_time:
 
 rule per_class_accuracy:
     """Per-class test accuracy of the DiLT tickets and references at the sparsest round."""
+    localrule: True
     input:
         table=f"{OUT}/tables/retrain.tsv",
         partitions=f"{OUT}/partitions.json",
@@ -170,6 +173,7 @@ rule per_class_accuracy:
 
 rule transfer_bars:
     """Experiment 4: target accuracy of each transferred ticket (mean, 95% CI over seeds)."""
+    localrule: True
     input:
         f"{OUT}/tables/exp4.tsv",
     output:

@@ -62,6 +62,7 @@ rule imp_table:
 
 rule exp1_table:
     """Experiment 1: accuracy, real density and wall-clock of finding every ticket."""
+    localrule: True
     input:
         retrain=f"{OUT}/tables/retrain.tsv",
         imp=f"{OUT}/tables/imp.tsv",

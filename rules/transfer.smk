@@ -4,7 +4,7 @@
 rule transfer_data:
     """The transfer target (transfer.target), generated offline in the source's input shape."""
     input:
-        source=f"{OUT}/data.safetensors",
+        partitions=f"{OUT}/partitions.json",
     output:
         data=f"{OUT}/transfer/{{target}}/data.safetensors",
         info=f"{OUT}/transfer/{{target}}/dataset.json",
@@ -31,6 +31,7 @@ rule transfer:
     params:
         model=config["model"],
         train=config["train"],
+        device=config["device"],
     threads: TRAIN_THREADS
     resources:
         mem_mb=2000,
@@ -47,6 +48,7 @@ rule transfer:
 
 rule transfer_table:
     """Experiment 4: every transfer result as one tidy table."""
+    localrule: True
     input:
         transfer_jobs(rules.transfer.output[0]),
     output:

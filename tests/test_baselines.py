@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from dilt import masks, models, pruning, rigl, saliency, train
+from dilt.feeds import TensorFeed
 
 CFG = {"arch": "conv4", "width": 4, "fc_width": 16, "ignore": []}
 TRAIN = {"epochs": 3, "batch_size": 16, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}
@@ -135,7 +136,7 @@ def test_erk_keeps_the_overall_density_and_favours_small_layers():
 def toy_data(n=96):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(n, 1, 8, 8, generator=gen)
-    return x, (x.mean((1, 2, 3)) > 0).long() + 2 * (x[:, 0, 0, 0] > 0).long()
+    return TensorFeed(x, (x.mean((1, 2, 3)) > 0).long() + 2 * (x[:, 0, 0, 0] > 0).long())
 
 
 def test_rigl_keeps_layer_densities_constant_and_pruned_weights_zero():
@@ -152,8 +153,7 @@ def test_rigl_keeps_layer_densities_constant_and_pruned_weights_zero():
         hook(step, model, current, opt)
         seen.append({n: int(m.sum()) for n, m in current.items()})
 
-    x, y = toy_data()
-    train.train(model, start, x, y, TRAIN, seed=0, log=lambda _: None, hook=checking)
+    train.train(model, start, toy_data(), TRAIN, seed=0, log=lambda _: None, hook=checking)
     assert hook.updates == 4 and hook.regrown > 0  # steps 3, 6, 9, 12 of 18
     assert all(s == counts for s in seen)
     final = {n: m.bool() for n, m in hook.masks.items()}

@@ -3,14 +3,14 @@
 import numpy as np
 
 from dilt import io, jobs, masks, models, train
+from dilt.partitions import load_manifest
 from dilt.script import run
 from dilt.seeding import job_seed
 
 
 def main(smk, log):
     wc = smk.wildcards
-    split, manifest = jobs.context(smk)
-    model = jobs.model_from(smk, split, manifest, smk.input.init)
+    model = jobs.model_from(smk, load_manifest(smk.input.partitions), smk.input.init)
     params = dict(model.named_parameters())
     shapes = {n: tuple(params[n].shape) for n in models.prunable_names(model, smk.params.model)}
     references = list(smk.input.get("reference", []))

@@ -4,28 +4,26 @@ compared density (SNIP keeps the highest |g*w|, GraSP removes the highest -(Hg)*
 import torch
 from torch import nn
 
-from dilt import io, jobs, masks, models, pruning, saliency
+from dilt import devices, io, jobs, masks, models, pruning, saliency
 from dilt.script import run, threads
 
 
 def main(smk, log):
     threads(smk)
-    split, manifest = jobs.context(smk)
-    x_train, y_train = split[0], split[1]
-    model = jobs.model_from(smk, split, manifest, smk.input.init)
+    (train_feed, _), manifest = jobs.context(smk)
+    model = devices.prepare(jobs.model_from(smk, manifest, smk.input.init), train_feed.device)
     names = models.prunable_names(model, smk.params.model)
     # Gradient flow over every weight matrix the network trains (head included); scores are
     # kept for the prunable ones only.
     weights = {n: p for n, p in model.named_parameters() if p.dim() > 1}
-    size, batch = len(y_train), smk.params.batch_size
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
 
     def losses():
-        for i in range(0, size, batch):
-            yield loss_fn(model(x_train[i:i + batch]), y_train[i:i + batch]) / size
+        for x, y in train_feed.batches(smk.params.batch_size):
+            yield loss_fn(model(devices.to_input(x, train_feed.device)), y) / len(train_feed)
 
     score_fn = saliency.snip_scores if smk.wildcards.kind == "snip" else saliency.grasp_scores
-    scores = {n: s for n, s in score_fn(losses, weights).items() if n in names}
+    scores = {n: s.cpu() for n, s in score_fn(losses, weights).items() if n in names}
     if smk.wildcards.kind == "grasp":
         scores = {n: -s for n, s in scores.items()}
     total = sum(s.numel() for s in scores.values())

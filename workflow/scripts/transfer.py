@@ -1,8 +1,9 @@
 """Rule transfer: a source ticket on a fresh initialisation (another seed, new output layer)
 trained and tested on the transfer target."""
 
-from dilt import io, masks, models, train
+from dilt import devices, io, masks, models, train
 from dilt.data import load_split
+from dilt.feeds import TensorFeed
 from dilt.script import run, threads
 from dilt.seeding import job_seed
 
@@ -11,9 +12,11 @@ def main(smk, log):
     threads(smk)
     wc = smk.wildcards
     x_train, y_train, x_test, y_test = load_split(smk.input.data)
+    device = devices.select(smk.params.device)
+    train_feed, test_feed = TensorFeed(x_train, y_train, device), TensorFeed(x_test, y_test, device)
     info = io.read_json(smk.input.info)
     init_seed = job_seed(wc.seed, "transfer", wc.target)
-    model = models.init_model(smk.params.model, x_train.shape[1:], info["num_classes"],
+    model = models.init_model(smk.params.model, info["input_shape"], info["num_classes"],
                               init_seed)
     mask = None
     if smk.input.mask:
@@ -24,13 +27,13 @@ def main(smk, log):
     log(f"{wc.ticket} round {wc.round} -> {wc.target}: density {density:.4f}, "
         f"init seed {init_seed}")
     # Every ticket (and the dense network) of a seed: same fresh weights, same batches.
-    stats = train.train(model, mask, x_train, y_train, smk.params.train,
+    stats = train.train(model, mask, train_feed, smk.params.train,
                         job_seed(wc.seed, "transfer", wc.target, "order"), None, log)
-    correct = train.predict(model, x_test) == y_test
+    pred, labels = train.predict(model, test_feed)
     result = {"target": wc.target, "ticket": wc.ticket, "round": int(wc.round),
               "seed": int(wc.seed), "init_seed": init_seed, "density": density,
-              "acc": float(correct.float().mean()), "chance": 1.0 / info["num_classes"],
-              **stats}
+              "acc": float((pred == labels).float().mean()),
+              "chance": 1.0 / info["num_classes"], **stats}
     log(f"target test accuracy {result['acc']:.4f}")
     io.write_json(smk.output[0], result)
 

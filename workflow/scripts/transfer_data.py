@@ -1,11 +1,12 @@
 """Rule transfer_data: the transfer target's split, shaped like the source inputs."""
 
 from dilt import data, io, targets
+from dilt.partitions import load_manifest
 from dilt.script import run
 
 
 def main(smk, log):
-    in_shape = data.load_split(smk.input.source)[0].shape[1:]
+    in_shape = load_manifest(smk.input.partitions)["input_shape"]
     p = smk.params
     dataset = targets.load_target(p.target, in_shape, p.samples, p.seed)
     log(f"{dataset.name}: {len(dataset.train.y)} train, {len(dataset.test.y)} test, "

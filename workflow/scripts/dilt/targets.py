@@ -20,10 +20,10 @@ def mnist1d(in_shape, samples, seed):
     data = make_dataset(args)
 
     def split(x, y):
-        return Split(np.asarray(x, np.float32).reshape(-1, *in_shape), np.asarray(y, np.int64))
+        return Split(np.asarray(y, np.int64), np.asarray(x, np.float32).reshape(-1, *in_shape))
 
     return Dataset("mnist1d", 10, split(data["x"], data["y"]),
-                   split(data["x_test"], data["y_test"]))
+                   split(data["x_test"], data["y_test"]), in_shape)
 
 
 TARGETS = {"mnist1d": mnist1d}
