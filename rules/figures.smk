@@ -122,12 +122,15 @@ rule imp_accuracy:
 
 rule acc_vs_round:
     """Accuracy against the IMP round: every chain on its own classes, retrained tickets on all."""
+    localrule: True
     input:
         f"{OUT}/tables/exp1.tsv",
     output:
         fig_outputs("acc_vs_round", "Experiment 1: benchmarking"),
     log:
         f"logs/{EXP}/figures/acc_vs_round.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/acc_vs_round.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -136,6 +139,7 @@ rule acc_vs_round:
 
 rule acc_vs_time:
     """Accuracy of each retrained ticket against the wall-clock of finding its mask."""
+    localrule: True
     input:
         f"{OUT}/tables/exp1.tsv",
     output:
@@ -144,6 +148,8 @@ rule acc_vs_time:
         tickets=COMPARED,
     log:
         f"logs/{EXP}/figures/acc_vs_time.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/acc_vs_time.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -152,6 +158,7 @@ rule acc_vs_time:
 
 rule per_class_accuracy:
     """Per-class test accuracy of the DiLT tickets and references at the sparsest round."""
+    localrule: True
     input:
         table=f"{OUT}/tables/retrain.tsv",
         partitions=f"{OUT}/partitions.json",
@@ -162,6 +169,8 @@ rule per_class_accuracy:
         tickets=["core", "union", *SPECIALISTS, *IMP_TICKETS, "dense"],
     log:
         f"logs/{EXP}/figures/per_class_accuracy.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/per_class_accuracy.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -170,6 +179,7 @@ rule per_class_accuracy:
 
 rule transfer_bars:
     """Experiment 4: target accuracy of each transferred ticket (mean, 95% CI over seeds)."""
+    localrule: True
     input:
         f"{OUT}/tables/exp4.tsv",
     output:
@@ -179,6 +189,8 @@ rule transfer_bars:
         tickets=config["transfer"]["tickets"],
     log:
         f"logs/{EXP}/figures/transfer_bars.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/transfer_bars.tsv"
     conda:
         "../envs/plot.yaml"
     script:

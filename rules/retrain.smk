@@ -62,6 +62,7 @@ rule imp_table:
 
 rule exp1_table:
     """Experiment 1: accuracy, real density and wall-clock of finding every ticket."""
+    localrule: True
     input:
         retrain=f"{OUT}/tables/retrain.tsv",
         imp=f"{OUT}/tables/imp.tsv",
@@ -75,6 +76,8 @@ rule exp1_table:
         fraction=config["imp"]["fraction"],
     log:
         f"logs/{EXP}/tables/exp1.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/exp1.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

@@ -3,6 +3,7 @@
 
 rule transfer_data:
     """The transfer target (transfer.target), generated offline in the source's input shape."""
+    localrule: True
     input:
         source=f"{OUT}/data.safetensors",
     output:
@@ -14,6 +15,8 @@ rule transfer_data:
         seed=config["transfer"]["seed"],
     log:
         f"logs/{EXP}/transfer/{{target}}/data.log",
+    benchmark:
+        f"benchmarks/{EXP}/transfer/{{target}}/data.tsv"
     conda:
         "../envs/torch.yaml"
     script:
@@ -47,12 +50,15 @@ rule transfer:
 
 rule transfer_table:
     """Experiment 4: every transfer result as one tidy table."""
+    localrule: True
     input:
         transfer_jobs(rules.transfer.output[0]),
     output:
         f"{OUT}/tables/exp4.tsv",
     log:
         f"logs/{EXP}/tables/exp4.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/exp4.tsv"
     conda:
         "../envs/analysis.yaml"
     script:
