@@ -3,6 +3,7 @@
 
 rule random_masks:
     """Random masks: uniform over all prunable weights, or per layer matched to LTH's ticket."""
+    localrule: True
     input:
         unpack(random_inputs),
     output:

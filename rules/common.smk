@@ -184,15 +184,19 @@ def round_files(name, rnd=FIG_ROUND):
 
 
 def benchmarks(wc):
-    """{rule: benchmark files} of every benchmarked job of the full DAG."""
-    imp = [f for m in config["imp"]["methods"]
-           for f in expand(rules.imp_round.benchmark, seed=SEEDS, method=m,
-                           part=method_parts(m), round=range(LAST + 1))]
+    """{rule: benchmark files} of every compute job of the full DAG (see rules/cost.smk)."""
+
+    def imp(rule, rounds):
+        return [f for m in config["imp"]["methods"]
+                for f in expand(rule.benchmark, seed=SEEDS, method=m, part=method_parts(m),
+                                round=rounds)]
+
     retrain = expand(rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS,
                      ticket=[t for t in RETRAIN_TICKETS if t != "rigl"])
     return {
         "partitions": [rules.partitions.benchmark],
-        "imp_round": imp,
+        "imp_dense": imp(rules.imp_dense, [0]),
+        "imp_round": imp(rules.imp_round, range(1, LAST + 1)),
         "retrain": retrain + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
         "random_masks": expand(rules.random_masks.benchmark, seed=SEEDS,
                                kind=[b for b in BASELINES if b.startswith("random")]),

@@ -1,7 +1,7 @@
-# Compute cost per rule, from the benchmark file of every job that would be an sbatch job on a
-# cluster. Local rules (tables, plots) are left out: they take seconds, and a rerun plot must
-# not make the cost table outdated. The list of files is benchmarks() in common.smk: a new
-# cluster-sized rule gets a benchmark: directive and an entry there.
+# Compute cost per rule, from the benchmark files of every job that trains, scores, generates
+# masks or computes distances. Tables and plots are left out: they take seconds, and a rerun
+# plot must not make the cost table outdated. The list of files is benchmarks() in common.smk:
+# a new compute rule gets an entry there.
 
 
 rule cost_table:

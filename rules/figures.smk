@@ -129,6 +129,8 @@ rule acc_vs_round:
         fig_outputs("acc_vs_round", "Experiment 1: benchmarking"),
     log:
         f"logs/{EXP}/figures/acc_vs_round.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/acc_vs_round.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -146,6 +148,8 @@ rule acc_vs_time:
         tickets=COMPARED,
     log:
         f"logs/{EXP}/figures/acc_vs_time.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/acc_vs_time.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -165,6 +169,8 @@ rule per_class_accuracy:
         tickets=["core", "union", *SPECIALISTS, *IMP_TICKETS, "dense"],
     log:
         f"logs/{EXP}/figures/per_class_accuracy.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/per_class_accuracy.tsv"
     conda:
         "../envs/plot.yaml"
     script:
@@ -183,6 +189,8 @@ rule transfer_bars:
         tickets=config["transfer"]["tickets"],
     log:
         f"logs/{EXP}/figures/transfer_bars.log",
+    benchmark:
+        f"benchmarks/{EXP}/figures/transfer_bars.tsv"
     conda:
         "../envs/plot.yaml"
     script:

@@ -76,6 +76,8 @@ rule exp1_table:
         fraction=config["imp"]["fraction"],
     log:
         f"logs/{EXP}/tables/exp1.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/exp1.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

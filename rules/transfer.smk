@@ -3,6 +3,7 @@
 
 rule transfer_data:
     """The transfer target (transfer.target), generated offline in the source's input shape."""
+    localrule: True
     input:
         partitions=f"{OUT}/partitions.json",
     output:
@@ -14,6 +15,8 @@ rule transfer_data:
         seed=config["transfer"]["seed"],
     log:
         f"logs/{EXP}/transfer/{{target}}/data.log",
+    benchmark:
+        f"benchmarks/{EXP}/transfer/{{target}}/data.tsv"
     conda:
         "../envs/torch.yaml"
     script:
@@ -55,6 +58,8 @@ rule transfer_table:
         f"{OUT}/tables/exp4.tsv",
     log:
         f"logs/{EXP}/tables/exp4.log",
+    benchmark:
+        f"benchmarks/{EXP}/tables/exp4.tsv"
     conda:
         "../envs/analysis.yaml"
     script:

@@ -1,9 +1,9 @@
 """The tiny workflow through the shipped profiles/slurm on the real one-node cluster.
 
 A short job costs 15-25 s through sbatch and the executor's status polling here, so the run is
-a slice of the tiny DAG that submits every kind of cluster job (partitions; IMP rounds 0-1 of
-both chains; the round-0 distance matrices and GW table; one retrained ticket: 9 sbatch jobs,
-4 waves) and runs the local rules init and tickets on the way. Its results must be
+a slice of the tiny DAG that submits the main kinds of cluster job (partitions; IMP rounds 0-1
+of both DiLT chains; the round-0 distance matrices and GW table; one retrained ticket: 9 sbatch
+jobs, 4 waves) and runs the local rules init and tickets on the way. Its results must be
 byte-identical to the local session run `tiny_run`. Then one job is made to fail.
 """
 
@@ -18,7 +18,8 @@ from workflow_run import REPO, TINY
 IMP = "results/tiny/seed0/imp/dilt"
 TARGETS = [f"{IMP}/p0/round1/metrics.json", f"{IMP}/p1/round1/metrics.json",
            "results/tiny/seed0/gw/round0/gw.tsv", "results/tiny/seed0/retrain/core/round1.json"]
-SUBMITTED = {"partitions": 1, "imp_round": 4, "distances": 2, "gw": 1, "retrain": 1}
+SUBMITTED = {"partitions": 1, "imp_dense": 2, "imp_round": 2, "distances": 2, "gw": 1,
+             "retrain": 1}
 LOCAL = {"init": 1, "tickets": 1}
 
 
@@ -68,8 +69,9 @@ def test_cluster_jobs_complete_and_small_rules_stay_local(slurm, cluster_run):
 def test_cluster_results_equal_the_local_run(slurm, cluster_run, tiny_run):
     _, out, _ = cluster_run
     files = snapshot(out)
-    # partitions + data, theta0, 4 IMP rounds, 5 tickets + overlap, 2 distances + GW, 1 retrain
-    assert len(files) == 2 + 1 + 4 * 3 + 6 + 3 + 1, sorted(files)
+    # partitions + data, theta0, 2 x (round 0 with its rewind point, round 1), 5 tickets +
+    # overlap, 2 distances + GW, 1 retrained ticket
+    assert len(files) == 2 + 1 + 2 * (4 + 3) + 6 + 3 + 1, sorted(files)
     for rel, data in files.items():
         assert data == (tiny_run[1] / rel).read_bytes(), f"{rel} differs from the local run"
 
