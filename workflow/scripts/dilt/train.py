@@ -50,6 +50,12 @@ class _SGD:
         self.param_groups = [{"lr": lr}]
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
 
+    @property
+    def state(self):
+        """{param: {"momentum_buffer": buffer}}, as torch.optim optimizers keep it."""
+        return {p: {"momentum_buffer": b}
+                for p, b in zip(self.params, self.buffers, strict=True) if b is not None}
+
     def zero_grad(self, set_to_none=True):
         for param in self.params:
             param.grad = None
