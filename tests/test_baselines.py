@@ -181,3 +181,21 @@ def test_random_global_keeps_the_exact_total_and_spreads_over_tensors():
     assert sum(int(m.sum()) for m in mask.values()) == 250
     assert {k: m.shape for k, m in mask.items()} == shapes
     assert 0.15 < mask["a"].mean() < 0.35 and 0.15 < mask["b"].mean() < 0.35
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_rigl_zeroes_the_optimizer_state_of_changed_weights(optimizer):
+    layer = torch.nn.Linear(4, 1, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, 0.2, 0.0, 0.0]]))
+    opt = train._optimizer(layer, {"optimizer": optimizer, "lr": 0.1, "momentum": 0.9,
+                                   "weight_decay": 0.0})
+    layer.weight.grad = torch.tensor([[1.0, 1.0, 0.5, -3.0]])
+    opt.step()  # creates non-zero state for every entry
+    layer.weight.grad = torch.tensor([[0.0, 0.0, 0.5, -3.0]])
+    state = [b for b in opt.state[layer.weight].values() if b.shape == layer.weight.shape]
+    assert state and all((b != 0).all() for b in state)
+    rigl.RigL(alpha=1.0, every=1, end=2)(1, layer, {"weight": torch.tensor([[1.0, 1, 0, 0]])},
+                                        opt)
+    for b in state:  # w1 dropped and w3 grown: their state is reset, the others kept
+        assert (b[0, [1, 3]] == 0).all() and (b[0, [0, 2]] != 0).all()

@@ -59,8 +59,9 @@ def drop_grow(weight, grad, mask, count):
 
 class RigL:
     """Training hook (see train.train): every `every` steps before step `end`, each layer drops
-    and regrows update_fraction * (its active weights). Changed weights and their momentum are
-    set to zero (dropped weights vanish, grown ones start at zero)."""
+    and regrows update_fraction * (its active weights). Changed weights and their optimizer
+    state (momentum, Adam moments) are set to zero: dropped weights vanish, grown ones start
+    at zero."""
 
     def __init__(self, alpha, every, end):
         self.alpha, self.every, self.end = alpha, every, end
@@ -78,9 +79,9 @@ class RigL:
                 new = drop_grow(param, param.grad, old, int(fraction * int(old.sum())))
                 changed = new != old
                 param[changed] = 0
-                buffer = opt.state.get(param, {}).get("momentum_buffer")
-                if buffer is not None:
-                    buffer[changed] = 0
+                for buffer in opt.state.get(param, {}).values():  # momentum, Adam moments
+                    if torch.is_tensor(buffer) and buffer.shape == param.shape:
+                        buffer[changed] = 0
                 m.copy_(new)
                 self.regrown += int((new & ~old).sum())
         self.updates += 1

@@ -52,7 +52,7 @@ class _SGD:
 
     @property
     def state(self):
-        """Momentum buffers keyed by parameter, as torch.optim optimizers expose them."""
+        """{param: {"momentum_buffer": buffer}}, as torch.optim optimizers keep it."""
         return {p: {"momentum_buffer": b}
                 for p, b in zip(self.params, self.buffers, strict=True) if b is not None}
 
