@@ -9,12 +9,15 @@ Runs `snakemake --workflow-profile profiles/default --cores N` (the default conf
             (getrusage of the children) minus snakemake's own process (sampled until exit).
 Snakemake samples a job's cpu_time every 0.5 s for the first 15 s, then every 30 s, so the
 last part of each job is missing from `packing` (under heavy load, most of a long job).
+The CPU other processes used meanwhile (/proc/stat minus this run) is reported too: on a
+shared machine it is capacity the run could not have, so wall and packing are given with it.
 Then `snakemake -n` on the finished results is timed (median of 3).
 
     .venv/bin/python bench/bench_dag.py [--cores 2] [--configfile reduced.yaml] [--keep DIR]
 """
 
 import csv
+import os
 import re
 import resource
 import shutil
@@ -34,6 +37,14 @@ def command(workdir, cores, configfiles, *extra):
            "--cores", str(cores), *extra]
     # the Snakefile's configfile is relative to the working directory: name it explicitly
     return cmd + ["--configfile", str(REPO / "config" / "config.yaml"), *map(str, configfiles)]
+
+
+def machine_busy():
+    """CPU seconds all processes of this machine have used since boot (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        ticks = [int(t) for t in fh.readline().split()[1:9]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks) - idle - iowait) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu():
@@ -62,12 +73,13 @@ def rule_of(path, workdir):
 
 
 def run_dag(workdir, cores, configfiles):
-    """(wall, CPU of snakemake and all jobs, CPU of snakemake's own process, jobs)."""
+    """(wall, CPU of snakemake and all jobs, CPU of snakemake's own process, CPU of every
+    other process on the machine during the run, jobs)."""
     import psutil
 
     log = Path(workdir) / "snakemake.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    cpu0, t0 = children_cpu(), time.perf_counter()
+    cpu0, busy0, t0 = children_cpu(), machine_busy(), time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen(command(workdir, cores, configfiles), stdout=out,
                                 stderr=subprocess.STDOUT)
@@ -80,11 +92,12 @@ def run_dag(workdir, cores, configfiles):
                 break
             time.sleep(0.2)
     wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    others = max(0.0, machine_busy() - busy0 - cpu)
     text = log.read_text()
     if proc.returncode != 0:
         raise SystemExit(f"the workflow failed (log {log}):\n{text[-3000:]}")
     done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", text)
-    return wall, cpu, own, int(done[-1][1]) if done else None
+    return wall, cpu, own, others, int(done[-1][1]) if done else None
 
 
 def time_noop(workdir, cores, configfiles, repeats=3):
@@ -100,7 +113,7 @@ def time_noop(workdir, cores, configfiles, repeats=3):
 
 
 def measure(cores, configfiles, workdir):
-    wall, total_cpu, own_cpu, jobs = run_dag(workdir, cores, configfiles)
+    wall, total_cpu, own_cpu, others, jobs = run_dag(workdir, cores, configfiles)
     records = benchmark_records(workdir)
     job_cpu = sum(r["cpu_time"] for r in records.values())
     job_wall = sum(r["s"] for r in records.values())
@@ -125,6 +138,11 @@ def measure(cores, configfiles, workdir):
             f"sum job s {job_wall:.0f} s"),
         row("packing efficiency (exact job CPU)", (total_cpu - own_cpu) / capacity, "", None,
             None, f"{total_cpu - own_cpu:.0f} s: all CPU minus snakemake's {own_cpu:.0f} s"),
+        row("CPU taken by other processes during the run", others / capacity, "of capacity",
+            None, None, f"{others:.0f} s of {capacity:.0f} core-seconds"),
+        row("packing efficiency on the capacity left (exact job CPU)",
+            (total_cpu - own_cpu) / max(capacity - others, 1e-9), "", None, None,
+            "job CPU / (wall x cores - other processes' CPU)"),
         row("no-op dry run on finished results", noop, "s", "<= 5", noop <= 5, which),
     ]
 
