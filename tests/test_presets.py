@@ -35,7 +35,8 @@ def test_each_preset_plans_its_dag_with_data_root_on_the_command_line(tmp_path, 
     jobs = planned_jobs(tmp_path, *args, configfiles=[PRESETS / f"{name}.yaml"])
     k, rounds = cfg["partitions"]["k"], cfg["imp"]["rounds"]
     assert jobs["partitions"] == 1
-    assert jobs["imp_round"] == len(cfg["seeds"]) * k * (rounds + 1)
+    assert jobs["imp_dense"] == len(cfg["seeds"]) * k  # round 0 of every chain
+    assert jobs["imp_round"] == len(cfg["seeds"]) * k * rounds
     assert jobs["distances"] == len(cfg["seeds"]) * k * 2
 
 
