@@ -161,3 +161,25 @@ def test_hook_sees_the_weights_after_each_step_count():
 
 def test_total_steps():
     assert train.total_steps(96, TRAIN) == 2 * 6 and train.total_steps(97, TRAIN) == 2 * 7
+
+
+def test_grad_clip_bounds_each_step_and_keeps_pruned_weights_zero():
+    model, mask = sparse_model()
+    train.apply_mask(model, mask)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    plain = {**TRAIN, "epochs": 1, "momentum": 0.0, "weight_decay": 0.0, "grad_clip": 1e-3}
+    stats = train.train(model, mask, toy_data(32), plain, seed=0, log=lambda _: None)
+    moved = torch.sqrt(sum(((v - before[k]) ** 2).sum() for k, v in model.state_dict().items()))
+    # plain SGD moves by lr * |clipped gradient| per step, the schedule only shrinks lr
+    assert 0 < moved <= TRAIN["lr"] * 1e-3 * stats["steps"] * (1 + 1e-5)
+    params = dict(model.named_parameters())
+    assert all((params[n][~m] == 0).all() for n, m in mask.items())
+
+
+def test_conv_and_mlp_weights_are_he_normal_with_zero_biases():
+    model = models.init_model({**CFG, "width": 64, "fc_width": 256}, (1, 8, 8), 4, seed=0)
+    for name, module in model.named_modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
+            fan_in = module.weight[0].numel()
+            assert abs(float(module.weight.std()) / (2 / fan_in) ** 0.5 - 1) < 0.1, name
+            assert (module.bias == 0).all()

@@ -16,6 +16,17 @@ from torch import nn
 from .io import DiltError
 
 
+def he_init(model):
+    """He-normal weights and zero biases for every conv/linear layer. PyTorch's default
+    (uniform, gain 1/sqrt(3)) shrinks the signal at each ReLU layer; under a sparse mask the
+    Conv-N and LeNet networks then start with a vanishing signal and stay at chance."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
 class ConvNet(nn.Module):
     """Conv-2/4/6 family (Frankle & Carbin): conv pairs with max-pooling, then FC layers, head."""
 
@@ -32,6 +43,7 @@ class ConvNet(nn.Module):
         self.fc1 = nn.Linear(channels * size * size, fc_width)
         self.fc2 = nn.Linear(fc_width, fc_width)
         self.head = nn.Linear(fc_width, num_classes)
+        he_init(self)
 
     def forward(self, x):
         for i, name in enumerate(self.convs):
@@ -53,6 +65,7 @@ class MLP(nn.Module):
         for name, (a, b) in zip(self.layers, pairwise(dims), strict=True):
             setattr(self, name, nn.Linear(a, b))
         self.head = nn.Linear(dims[-1], num_classes)
+        he_init(self)
 
     def forward(self, x):
         x = x.flatten(1)

@@ -118,7 +118,8 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
     """Train `model` on the feed `data` under `mask`; returns training statistics.
 
     cfg (config section train): epochs, batch_size, lr, momentum, weight_decay, and
-    optionally optimizer (sgd | adamw), warmup_epochs, label_smoothing. The schedule is
+    optionally optimizer (sgd | adamw), warmup_epochs, label_smoothing, grad_clip (max global
+    norm of the masked gradient). The schedule is
     cosine after the warm-up. `classes` restricts training to those classes (the head's other
     outputs are unused). Gradients of pruned weights are zeroed before each step, so momentum
     and weight decay never move them: pruned weights stay exactly zero. The model is moved
@@ -145,6 +146,7 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
     torch.manual_seed(seed)  # augmentation in the main process, dropout, drop-path
     gen = torch.Generator().manual_seed(seed)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.get("label_smoothing", 0.0))
+    clip = cfg.get("grad_clip")
     start, step = time.perf_counter(), 0
     model.train()
     for epoch in range(cfg["epochs"]):
@@ -160,6 +162,8 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
                 hook(step, model, masks, opt)
             for name, m in masks.items():
                 params[name].grad.mul_(m)
+            if clip:
+                nn.utils.clip_grad_norm_(params.values(), clip)
             opt.step()
             sched.step()
             step += 1
