@@ -181,5 +181,5 @@ def test_conv_and_mlp_weights_are_he_normal_with_zero_biases():
     for name, module in model.named_modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.Linear)):
             fan_in = module.weight[0].numel()
-            assert abs(float(module.weight.std()) / (2 / fan_in) ** 0.5 - 1) < 0.1, name
+            assert abs(float(module.weight.detach().std()) / (2 / fan_in) ** 0.5 - 1) < 0.1, name
             assert (module.bias == 0).all()
