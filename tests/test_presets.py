@@ -34,9 +34,11 @@ def test_each_preset_plans_its_dag_with_data_root_on_the_command_line(tmp_path, 
         args = ["--config", f"dataset={{data_root: {fake_roots[cfg['dataset']['name']]}}}"]
     jobs = planned_jobs(tmp_path, *args, configfiles=[PRESETS / f"{name}.yaml"])
     k, rounds = cfg["partitions"]["k"], cfg["imp"]["rounds"]
+    chains = sum(1 if method == "lth" else k for method in cfg["imp"]["methods"])
+    assert set(cfg["imp"]["methods"]) == {"dilt", "colt", "lth"}  # the study's comparison
     assert jobs["partitions"] == 1
-    assert jobs["imp_dense"] == len(cfg["seeds"]) * k  # round 0 of every chain
-    assert jobs["imp_round"] == len(cfg["seeds"]) * k * rounds
+    assert jobs["imp_dense"] == len(cfg["seeds"]) * chains  # round 0 of every chain
+    assert jobs["imp_round"] == len(cfg["seeds"]) * chains * rounds
     assert jobs["distances"] == len(cfg["seeds"]) * k * 2
 
 
