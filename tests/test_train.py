@@ -57,7 +57,7 @@ def test_prunable_layers_exclude_head_and_ignore_list():
     assert names == ["conv2.weight", "conv3.weight", "conv4.weight", "fc1.weight", "fc2.weight"]
 
 
-def test_bf16_autocast_and_channels_last_keep_pruned_weights_zero(monkeypatch):
+def test_bf16_autocast_keeps_pruned_weights_zero(monkeypatch):
     """The CUDA recipe (bf16 autocast, channels_last) exercised with CPU kernels."""
     from contextlib import nullcontext
 
@@ -66,10 +66,7 @@ def test_bf16_autocast_and_channels_last_keep_pruned_weights_zero(monkeypatch):
     monkeypatch.setattr(devices, "autocast",
                         lambda d: torch.autocast("cpu", dtype=torch.bfloat16)
                         if d.type == "cpu" else nullcontext())
-    monkeypatch.setattr(devices, "to_input",
-                        lambda x, d: x.contiguous(memory_format=torch.channels_last))
     model, mask = sparse_model()
-    model.to(memory_format=torch.channels_last)
     data = toy_data()
     stats = train.train(model, mask, data, {**TRAIN, "optimizer": "adamw", "warmup_epochs": 1,
                                             "label_smoothing": 0.1}, seed=0, log=lambda _: None)
@@ -77,6 +74,21 @@ def test_bf16_autocast_and_channels_last_keep_pruned_weights_zero(monkeypatch):
     assert all((params[n][~m] == 0).all() and params[n].dtype == torch.float32
                for n, m in mask.items())
     assert stats["train_loss"] > 0 and 0 <= train.evaluate(model, data) <= 1
+
+
+def test_conv_models_train_channels_last_and_save_in_logical_order(tmp_path):
+    from dilt import devices, io
+
+    model, mask = sparse_model()
+    train.train(model, mask, toy_data(), TRAIN, seed=0, log=lambda _: None)
+    weight = model.conv2.weight
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert not weight.is_contiguous()
+    assert devices.to_input(torch.zeros(2, 3, 4, 4)).is_contiguous(
+        memory_format=torch.channels_last)
+    io.save_tensors(tmp_path / "w.safetensors", model.state_dict())
+    saved = io.load_tensors(tmp_path / "w.safetensors")["conv2.weight"]
+    assert saved.is_contiguous() and torch.equal(saved, weight)
 
 
 def test_warmup_then_cosine_schedule():
@@ -96,8 +108,11 @@ def reference_train(model, mask, data, cfg, seed, classes=None):
     """torch.optim.SGD + LambdaLR (warm-up, then cosine) over the same batches, masked grads."""
     import math
 
+    from dilt import devices
+
     if classes is not None:
         data = data.restrict(classes)
+    devices.prepare(model, torch.device("cpu"))
     params = dict(model.named_parameters())
     train.apply_mask(model, mask)
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"],
@@ -111,7 +126,7 @@ def reference_train(model, mask, data, cfg, seed, classes=None):
     model.train()
     for _ in range(cfg["epochs"]):
         for x, y in data.batches(cfg["batch_size"], gen):
-            out = model(x)
+            out = model(devices.to_input(x))
             out = out if classes is None else out[:, list(classes)]
             loss = torch.nn.functional.cross_entropy(out, y)
             opt.zero_grad()

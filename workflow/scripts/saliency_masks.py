@@ -20,7 +20,7 @@ def main(smk, log):
 
     def losses():
         for x, y in train_feed.batches(smk.params.batch_size):
-            yield loss_fn(model(devices.to_input(x, train_feed.device)), y) / len(train_feed)
+            yield loss_fn(model(devices.to_input(x)), y) / len(train_feed)
 
     score_fn = saliency.snip_scores if smk.wildcards.kind == "snip" else saliency.grasp_scores
     scores = {n: s.cpu() for n, s in score_fn(losses, weights).items() if n in names}

@@ -65,7 +65,6 @@ def layer_outputs(model, layers, data, max_features=4096, token_pooling="all", b
     """
     from . import devices
 
-    device = next(model.parameters()).device
     modules = dict(model.named_modules())
     if not hasattr(model, "num_prefix_tokens"):  # not a token model: (N, C, L) is no token map
         token_pooling = "all"
@@ -82,7 +81,7 @@ def layer_outputs(model, layers, data, max_features=4096, token_pooling="all", b
     model.eval()
     try:
         for x, _ in data.batches(batch_size):
-            model(devices.to_input(x, device))
+            model(devices.to_input(x))
     finally:
         for handle in hooks:
             handle.remove()

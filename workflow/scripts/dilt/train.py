@@ -32,7 +32,7 @@ def apply_mask(model, mask):
 
 
 def _logits(model, x, classes):
-    out = model(devices.to_input(x, x.device))
+    out = model(devices.to_input(x))
     return out if classes is None else out[:, list(classes)]
 
 
@@ -123,7 +123,7 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
     cosine after the warm-up. `classes` restricts training to those classes (the head's other
     outputs are unused). Gradients of pruned weights are zeroed before each step, so momentum
     and weight decay never move them: pruned weights stay exactly zero. The model is moved
-    to the feed's device; on CUDA it runs in bf16 autocast with channels_last images.
+    to the feed's device, in channels_last when it convolves; on CUDA it runs in bf16 autocast.
     `hook(step, model, masks, opt)`, if given, runs after each backward pass and before the
     pruned gradients are zeroed: the weights are those after `step` optimizer steps, the
     gradients are dense, and `masks` (float, by name) may be changed in place (RigL).
@@ -186,7 +186,7 @@ def predict(model, data):
     preds = []
     for x, _ in data.batches(data.eval_batch):
         with devices.autocast(device):
-            preds.append(model(devices.to_input(x, device)).argmax(1).cpu())
+            preds.append(model(devices.to_input(x)).argmax(1).cpu())
     return torch.cat(preds), data.labels
 
 
