@@ -159,15 +159,15 @@ def main():
     for seed in range(args.repeats):
         for kind in runs:
             runs[kind].append(spawn(kind.split()[-1], kind.startswith("mlp"), seed))
-    med = {k: {"loop": statistics.median(r["loop"] for r in v),
+    summary = {k: {"loop": statistics.median(r["loop"] for r in v),
                "job": statistics.median(r["job"] for r in v),
                "acc": statistics.mean(r["acc"] for r in v)} for k, v in runs.items()}
-    ours, base = med["dilt"], med["dataloader"]
+    ours, base = summary["dilt"], summary["dataloader"]
     steps = runs["dilt"][0]["steps"]
     step = ours["loop"] / steps
     mask = statistics.median(r["mask"] for r in runs["dilt"])
     loop_ratio, job_ratio = base["loop"] / ours["loop"], base["job"] / ours["job"]
-    mlp_ratio = med["mlp dataloader"]["loop"] / med["mlp dilt"]["loop"]
+    mlp_ratio = summary["mlp dataloader"]["loop"] / summary["mlp dilt"]["loop"]
     emit([
         row("train loop speed-up vs DataLoader loop (loop CPU)", loop_ratio, "x", ">= 3",
             loop_ratio >= 3, f"{base['loop']:.2f} s vs {ours['loop']:.2f} s, {steps} steps"),
@@ -176,8 +176,8 @@ def main():
         row("final test accuracy, dilt loop", ours["acc"], "", None, None,
             f"DataLoader loop {base['acc']:.4f}; mean over {args.repeats} batch-order seeds"),
         row("  same, LeNet-300-100 instead of conv4 (context)", mlp_ratio, "x", None, None,
-            f"{med['mlp dataloader']['loop']:.2f} s vs {med['mlp dilt']['loop']:.2f} s, "
-            f"accuracy {med['mlp dilt']['acc']:.4f} vs {med['mlp dataloader']['acc']:.4f}"),
+            f"{summary['mlp dataloader']['loop']:.2f} s vs {summary['mlp dilt']['loop']:.2f} s, "
+            f"accuracy {summary['mlp dilt']['acc']:.4f} vs {summary['mlp dataloader']['acc']:.4f}"),
         row("mask enforcement share of a step", 100 * mask / step, "%", "<= 10",
             mask / step <= 0.1, f"{mask * 1e6:.0f} us of a {step * 1e3:.2f} ms step"),
     ], args.json)
