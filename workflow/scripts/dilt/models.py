@@ -115,6 +115,23 @@ def _timm(name):
     return build
 
 
+def _vit_mini(cfg, in_shape, num_classes):
+    """A ViT small enough for the CPU (timm VisionTransformer): 4 blocks of `width` channels
+    and 4 heads, MLP hidden size `fc_width`, a class token, and 4 x 4 patches of the image
+    (patch side = image side / 4: 2 pixels on 8x8 digits)."""
+    from timm.models.vision_transformer import VisionTransformer
+
+    if len(in_shape) != 3 or in_shape[1] != in_shape[2] or in_shape[1] % 4:
+        raise DiltError(f"model.arch: vit_mini needs square images with sides divisible by 4, "
+                        f"the dataset gives inputs of shape {tuple(in_shape)}")
+    if cfg["width"] % 4:
+        raise DiltError(f"model.width: vit_mini splits it over 4 heads, got {cfg['width']}")
+    return VisionTransformer(img_size=in_shape[1], patch_size=in_shape[1] // 4,
+                             in_chans=in_shape[0], num_classes=num_classes,
+                             embed_dim=cfg["width"], depth=4, num_heads=4,
+                             mlp_ratio=cfg["fc_width"] / cfg["width"])
+
+
 def _resnet_blocks(model):
     """The stem convolution and every residual block (layer{i}.{j})."""
     return ["conv1"] + [f"layer{i}.{j}" for i in range(1, 5)
@@ -152,6 +169,7 @@ ARCHITECTURES = {
                          lambda m: [f"features.{i}" for i in range(len(m.features))]),
     "deit_small": Arch(_timm("deit_small_patch16_224"), "head", _vit_blocks),
     "vit_tiny": Arch(_timm("vit_tiny_patch16_224"), "head", _vit_blocks),
+    "vit_mini": Arch(_vit_mini, "head", _vit_blocks),
 }
 
 
