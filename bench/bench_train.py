@@ -43,14 +43,14 @@ def setup(mlp=False):
     import torch
     import yaml
 
-    from dilt import data, models, pruning, train
-    from dilt.feeds import TensorFeed
+    from dilt import datasets, models, pruning, train
+    from dilt.batches import TensorFeed
 
     cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     if mlp:
         cfg["model"] = MLP
     train.set_threads(cfg["threads"])
-    ds = data.load(cfg["dataset"])
+    ds = datasets.load(cfg["dataset"])
     x, y = torch.from_numpy(ds.train.x), torch.from_numpy(ds.train.y)
     test = TensorFeed(torch.from_numpy(ds.test.x), torch.from_numpy(ds.test.y))
     model = models.init_model(cfg["model"], x.shape[1:], ds.num_classes, seed=0)
@@ -119,7 +119,7 @@ def mask_cost(model, mask, reps=1000):
 def worker(kind, mlp, seed):
     """Train once with `kind` ('dilt' or 'dataloader'); print a JSON line of timings."""
     from dilt import train
-    from dilt.feeds import TensorFeed
+    from dilt.batches import TensorFeed
 
     cfg, model, mask, (x, y, test) = setup(mlp)
     t0 = time.process_time()

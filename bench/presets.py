@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from dilt import models, train  # noqa: E402
-from dilt.feeds import TensorFeed  # noqa: E402
+from dilt.batches import TensorFeed  # noqa: E402
 
 # preset -> (arch, input shape, classes, batch measured on the CPU, optimizer, threads);
 # the MLP runs single-threaded as in its preset (tiny ops lose to thread synchronisation).
@@ -100,12 +100,13 @@ def loader():
     from PIL import Image
     from torchvision.datasets import ImageFolder
 
-    from dilt import vision
+    from dilt import datasets, disk_datasets
 
     torch.set_num_threads(1)  # as in a DataLoader worker
     with tempfile.TemporaryDirectory() as tmp:
         _jpegs(tmp, 4, 50, split="train")
-        ds = ImageFolder(f"{tmp}/train", transform=vision.transform("imagenet", True, 224))
+        tf = disk_datasets.transform(datasets.info("imagenet"), True, 224)
+        ds = ImageFolder(f"{tmp}/train", transform=tf)
         ds[0]
         start = time.process_time()
         for i in range(len(ds)):
@@ -115,7 +116,7 @@ def loader():
         print(json.dumps({"transform": f"imagenet/cars train (JPEG 500x375, {kb:.0f} KB)",
                           "images_per_second_per_worker": rate}), flush=True)
 
-    tf = vision.transform("cifar10", True, 32)
+    tf = disk_datasets.transform(datasets.info("cifar10"), True, 32)
     imgs = [Image.fromarray(np.random.default_rng(i).integers(0, 256, (32, 32, 3), np.uint8))
             for i in range(2000)]
     start = time.process_time()
@@ -128,14 +129,15 @@ def loader():
 def probe(n):
     from torchvision.datasets import ImageFolder
 
-    from dilt import vision
-    from dilt.feeds import LoaderFeed
+    from dilt import datasets, disk_datasets
+    from dilt.batches import LoaderFeed
     from dilt.representations import layer_outputs
 
     torch.set_num_threads(os.cpu_count())
     with tempfile.TemporaryDirectory() as tmp:
         _jpegs(tmp, n, 1)
-        ds = ImageFolder(f"{tmp}/val", transform=vision.transform("imagenet", False, 224))
+        tf = disk_datasets.transform(datasets.info("imagenet"), False, 224)
+        ds = ImageFolder(f"{tmp}/val", transform=tf)
         cfg = {**MODEL, "arch": "resnet50"}
         model = models.init_model(cfg, (3, 224, 224), 1000, seed=0)
         feed = LoaderFeed(ds, torch.as_tensor(ds.targets), "cpu", workers=0)

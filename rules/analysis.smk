@@ -1,11 +1,11 @@
 rule distances:
     """Probe-set pairwise-distance matrix of every representation layer of one DiLT chain."""
     input:
-        trained=imp_file("dilt", "{part}", "{round}", "trained.safetensors"),
-        data=f"{OUT}/data.safetensors",
-        partitions=f"{OUT}/partitions.json",
+        trained=P.imp("trained.safetensors", "dilt"),
+        data=P.data(),
+        partitions=P.partitions(),
     output:
-        f"{OUT}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.npz",
+        P.analysis("distances_{part}.npz"),
     params:
         model=config["model"],
         probe=config["probe"],
@@ -16,9 +16,9 @@ rule distances:
         mem_mb=4000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.log",
+        P.log("seed{seed}/gw/round{round}/distances_{part}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/distances_{{part}}.tsv"
+        P.benchmark("seed{seed}/gw/round{round}/distances_{part}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -28,9 +28,9 @@ rule distances:
 rule gw:
     """Gromov-Wasserstein distance between every pair of layers of all K chains."""
     input:
-        expand(f"{OUT}/seed{{{{seed}}}}/gw/round{{{{round}}}}/distances_{{part}}.npz", part=PARTS),
+        [P.analysis(f"distances_{p}.npz") for p in PARTS],
     output:
-        f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
+        P.analysis("gw.tsv"),
     params:
         parts=PARTS,
     threads: 8  # capped at --cores locally; on a cluster: --set-threads gw=N
@@ -38,9 +38,9 @@ rule gw:
         mem_mb=4000,
         runtime=60,
     log:
-        f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/gw.log",
+        P.log("seed{seed}/gw/round{round}/gw"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/gw.tsv"
+        P.benchmark("seed{seed}/gw/round{round}/gw")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -51,16 +51,16 @@ rule clusters:
     """Spectral clustering of all layers on a heat-kernel similarity of their GW distances."""
     localrule: True
     input:
-        f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
+        P.analysis("gw.tsv"),
     output:
-        f"{OUT}/seed{{seed}}/gw/round{{round}}/clusters.tsv",
+        P.analysis("clusters.tsv"),
     params:
         n_clusters=config["gw"]["n_clusters"],
         max_clusters=config["gw"]["max_clusters"],
     log:
-        f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/clusters.log",
+        P.log("seed{seed}/gw/round{round}/clusters"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/clusters.tsv"
+        P.benchmark("seed{seed}/gw/round{round}/clusters")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -71,19 +71,19 @@ rule blocks:
     """Per functional block: mean mask Jaccard vs mean same-layer GW, and their correlation."""
     localrule: True
     input:
-        gw=f"{OUT}/seed{{seed}}/gw/round{{round}}/gw.tsv",
-        clusters=f"{OUT}/seed{{seed}}/gw/round{{round}}/clusters.tsv",
-        overlap=f"{OUT}/seed{{seed}}/tickets/round{{round}}/overlap.tsv",
+        gw=P.analysis("gw.tsv"),
+        clusters=P.analysis("clusters.tsv"),
+        overlap=P.overlap(),
     output:
-        blocks=f"{OUT}/seed{{seed}}/gw/round{{round}}/blocks.tsv",
-        correlation=f"{OUT}/seed{{seed}}/gw/round{{round}}/correlation.json",
+        blocks=P.analysis("blocks.tsv"),
+        correlation=P.analysis("correlation.json"),
     params:
         parts=PARTS,
         permutations=config["gw"]["permutations"],
     log:
-        f"logs/{EXP}/seed{{seed}}/gw/round{{round}}/blocks.log",
+        P.log("seed{seed}/gw/round{round}/blocks"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/gw/round{{round}}/blocks.tsv"
+        P.benchmark("seed{seed}/gw/round{round}/blocks")
     conda:
         "../envs/analysis.yaml"
     script:

@@ -1,23 +1,25 @@
-# Baseline masks at the compared densities (1 - imp.fraction)^r, same mask contract as IMP.
+# Baseline masks at the compared densities, same mask contract as IMP. Which baseline a rule
+# writes, and how, comes from its record in dilt/methods.py.
 
 
 rule random_masks:
-    """Random masks: uniform over all prunable weights, or per layer matched to LTH's ticket."""
+    """Random masks: uniform over all prunable weights, or with a ticket's per-layer counts."""
     localrule: True
     input:
         unpack(random_inputs),
     output:
-        expand(baseline_file("{{kind}}", "{r}", "{{seed}}"), r=MASK_ROUNDS),
+        [P.baseline("{kind}", r) for r in MASK_ROUNDS],
     wildcard_constraints:
-        kind="random_global|random_lth",
+        kind="|".join(methods.by_rule("random_masks")),
     params:
         model=config["model"],
         rounds=MASK_ROUNDS,
-        densities=[settings.densities(config)[r] for r in MASK_ROUNDS],
+        densities=baseline_densities(),
+        reference=lambda wc: methods.RECORDS[wc.kind].reference,
     log:
-        f"logs/{EXP}/seed{{seed}}/baselines/{{kind}}.log",
+        P.log("seed{seed}/baselines/{kind}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/baselines/{{kind}}.tsv"
+        P.benchmark("seed{seed}/baselines/{kind}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -25,19 +27,21 @@ rule random_masks:
 
 
 rule saliency_masks:
-    """SNIP or GraSP: score every prunable weight once at theta0 on the full training set."""
+    """Saliency at theta0 (SNIP, GraSP) on the full training set, one mask per density."""
     input:
-        init=f"{OUT}/seed{{seed}}/init.safetensors",
-        data=f"{OUT}/data.safetensors",
-        partitions=f"{OUT}/partitions.json",
+        init=P.init(),
+        data=P.data(),
+        partitions=P.partitions(),
     output:
-        expand(baseline_file("{{kind}}", "{r}", "{{seed}}"), r=MASK_ROUNDS),
+        [P.baseline("{kind}", r) for r in MASK_ROUNDS],
     wildcard_constraints:
-        kind="snip|grasp",
+        kind="|".join(methods.by_rule("saliency_masks")),
     params:
         model=config["model"],
         rounds=MASK_ROUNDS,
-        densities=[settings.densities(config)[r] for r in MASK_ROUNDS],
+        densities=baseline_densities(),
+        score=lambda wc: methods.RECORDS[wc.kind].score,
+        removes_highest=lambda wc: methods.RECORDS[wc.kind].removes_highest,
         batch_size=config["train"]["batch_size"],
         device=config["device"],
         workers=config["workers"],
@@ -46,9 +50,9 @@ rule saliency_masks:
         mem_mb=2000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/baselines/{{kind}}.log",
+        P.log("seed{seed}/baselines/{kind}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/baselines/{{kind}}.tsv"
+        P.benchmark("seed{seed}/baselines/{kind}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -58,17 +62,17 @@ rule saliency_masks:
 rule rigl:
     """RigL: sparse training from theta0 at the round's density; result as a retrained ticket."""
     input:
-        init=f"{OUT}/seed{{seed}}/init.safetensors",
-        data=f"{OUT}/data.safetensors",
-        partitions=f"{OUT}/partitions.json",
+        init=P.init(),
+        data=P.data(),
+        partitions=P.partitions(),
     output:
-        result=f"{OUT}/seed{{seed}}/retrain/rigl/round{{round}}.json",
-        mask=baseline_file("rigl"),
+        result=P.retrain("rigl"),
+        mask=P.baseline("rigl"),
     params:
         model=config["model"],
         train=config["train"],
         rigl=config["baselines"]["rigl"],
-        density=lambda wc: settings.densities(config)[int(wc.round)],
+        density=lambda wc: DENSITIES["dilt"][int(wc.round)],
         device=config["device"],
         workers=config["workers"],
     threads: TRAIN_THREADS
@@ -76,13 +80,14 @@ rule rigl:
         mem_mb=2000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/baselines/rigl/round{{round}}.log",
+        P.log("seed{seed}/baselines/rigl/round{round}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/baselines/rigl/round{{round}}.tsv"
+        P.benchmark("seed{seed}/baselines/rigl/round{round}")
     conda:
         "../envs/torch.yaml"
     script:
-        "../workflow/scripts/rigl_train.py"
+        "../workflow/scripts/rigl.py"
 
 
+# A trained-sparse method writes its own retraining result.
 ruleorder: rigl > retrain

@@ -1,123 +1,94 @@
-# Shared values, config checks and input functions for every rule file.
+# Config checks, the study's values, paths and input functions shared by every rule file.
+# What a ticket is lives in dilt/methods.py, what a dataset is in dilt/datasets.py, where a
+# file lives in dilt/paths.py: this file only combines them with the config.
 import sys
-
-from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from dilt import settings  # noqa: E402
+from dilt import configuration, methods  # noqa: E402
 from dilt.io import DiltError  # noqa: E402
+from dilt.paths import Paths  # noqa: E402
 
-SCHEMA = str(Path(workflow.basedir) / "config" / "schema.yaml")
 try:
-    validate(config, SCHEMA)  # also fills in the schema's defaults
-except WorkflowError:
-    raise WorkflowError(f"config error: {settings.schema_error(config, SCHEMA)}")
-try:
-    settings.check(config)
+    configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
+    configuration.check(config)
 except DiltError as exc:
     raise WorkflowError(f"config error: {exc}")
 
-EXP = config["experiment"]
-OUT = f"results/{EXP}"
+P = Paths(config["experiment"])
 SEEDS = config["seeds"]
 PARTS = [f"p{i}" for i in range(config["partitions"]["k"])]
+IMP_METHODS = config["imp"]["methods"]
 LAST = config["imp"]["rounds"]
-RETRAIN_ROUNDS = settings.retrain_rounds(config)
-GW_ROUNDS = settings.gw_rounds(config)
-FIG_ROUND = settings.figure_round(config)
-SPECIALISTS = [f"specialist_{p}" for p in PARTS]
-TICKET_FILES = ["core", "union", *SPECIALISTS, "random"]
-IMP_TICKETS = [m for m in ("lth", "colt") if m in config["imp"]["methods"]]
+RETRAIN_ROUNDS = configuration.retrain_rounds(config)
+GW_ROUNDS = configuration.gw_rounds(config)
+FIG_ROUND = configuration.figure_round(config)
 BASELINES = config["baselines"]["methods"]
-REINIT = [f"reinit_{t}" for t in config["baselines"]["reinit"]]
-RETRAIN_TICKETS = [*TICKET_FILES, *[f"mask_{p}" for p in PARTS], *IMP_TICKETS, *BASELINES,
-                   *REINIT]
+RETRAIN_TICKETS = methods.retrained(PARTS, IMP_METHODS, BASELINES, config["baselines"]["reinit"])
+DERIVED_TICKETS = methods.names(methods.by_rule("tickets"), PARTS)
 TARGET = config["transfer"]["target"]
-TRANSFER_ROUNDS = settings.transfer_rounds(config) if TARGET else []
+TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
 MASK_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
+DENSITIES = configuration.schedules(config)
 TRAIN_THREADS = config["threads"]
 
 
 wildcard_constraints:
     seed=r"\d+",
     round=r"\d+",
-    method="dilt|colt|lth",
+    method="|".join(methods.IMP_METHODS),
     part=r"p\d+|full",
     ticket=r"[a-z0-9_]+",
 
 
-def method_parts(method):
-    return ["full"] if method == "lth" else PARTS
-
-
-def imp_file(method, part, rnd, name, seed="{seed}"):
-    """results/{experiment}/seed{s}/imp/{method}/{part}/round{r}/{name}"""
-    return f"{OUT}/seed{seed}/imp/{method}/{part}/round{rnd}/{name}"
+def chains(method):
+    """Parts of an IMP method's chains."""
+    return methods.chain_parts(method, PARTS)
 
 
 def imp_inputs(wc):
     """Round 0 starts from theta0; round r > 0 from the chain's rewind point (written by its
-    round 0) and needs round r-1 of this chain (colt: of every chain)."""
+    round 0) and needs round r-1 of the chains it prunes from (methods.round_sources)."""
     r = int(wc.round)
-    start = (f"{OUT}/seed{wc.seed}/init.safetensors" if r == 0
-             else imp_file(wc.method, wc.part, 0, "rewind.safetensors", wc.seed))
-    inputs = {"start": start, "data": f"{OUT}/data.safetensors",
-              "partitions": f"{OUT}/partitions.json"}
-    if r > 0:
-        sources = PARTS if wc.method == "colt" else [wc.part]
-        for p in sources:
-            for name in ("mask", "trained"):
-                inputs[f"{name}_{p}"] = imp_file(wc.method, p, r - 1, f"{name}.safetensors",
+    start = P.init(wc.seed) if r == 0 else P.imp("rewind.safetensors", wc.method, wc.part, 0,
                                                  wc.seed)
-    return inputs
-
-
-def imp_fraction(wc):
-    """Per-round pruning fraction of a method: imp.colt_fraction (if set) for COLT."""
-    if wc.method == "colt" and config["imp"]["colt_fraction"] is not None:
-        return config["imp"]["colt_fraction"]
-    return config["imp"]["fraction"]
-
-
-def baseline_file(name, rnd="{round}", seed="{seed}"):
-    """results/{experiment}/seed{s}/baselines/round{r}/{name}.safetensors"""
-    return f"{OUT}/seed{seed}/baselines/round{rnd}/{name}.safetensors"
-
-
-def random_inputs(wc):
-    """theta0 (for the layer shapes) and, for random_lth, LTH's masks of the compared rounds."""
-    inputs = {"init": f"{OUT}/seed{wc.seed}/init.safetensors",
-              "partitions": f"{OUT}/partitions.json"}
-    if wc.kind == "random_lth":
-        inputs["reference"] = [imp_file("lth", "full", r, "mask.safetensors", wc.seed)
-                               for r in MASK_ROUNDS]
+    inputs = {"start": start, "data": P.data(), "partitions": P.partitions()}
+    if r > 0:
+        for p in methods.round_sources(wc.method, wc.part, PARTS):
+            for name in ("mask", "trained"):
+                inputs[f"{name}_{p}"] = P.imp(f"{name}.safetensors", wc.method, p, r - 1,
+                                              wc.seed)
     return inputs
 
 
 def mask_of(ticket, rnd, seed):
-    """The mask file a ticket name stands for (dense: none; reinit_X: the mask of X)."""
-    ticket = ticket.removeprefix("reinit_")
-    if ticket == "dense":
-        return []
-    if ticket.startswith("mask_"):
-        return imp_file("dilt", ticket[5:], rnd, "mask.safetensors", seed)
-    if ticket in ("lth", "colt"):
-        return imp_file(ticket, method_parts(ticket)[0], rnd, "mask.safetensors", seed)
-    if ticket in ("random_global", "random_lth", "snip", "grasp", "rigl"):
-        return baseline_file(ticket, rnd, seed)
-    return f"{OUT}/seed{seed}/tickets/round{rnd}/{ticket}.safetensors"
+    """The mask file a ticket trains under (none for the dense network)."""
+    return methods.mask_path(P, ticket, rnd, seed) or []
 
 
-def ticket_file(wc):
-    """The mask a retrain or transfer job trains under (none for the dense network)."""
+def ticket_mask(wc):
+    """The mask a retrain or transfer job trains under."""
     return mask_of(wc.ticket, wc.round, wc.seed)
 
 
-def retrain_jsons():
-    jsons = expand(f"{OUT}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.json",
-                   seed=SEEDS, ticket=RETRAIN_TICKETS, round=RETRAIN_ROUNDS)
-    return jsons + expand(f"{OUT}/seed{{seed}}/retrain/dense/round0.json", seed=SEEDS)
+def random_inputs(wc):
+    """theta0 (for the layer shapes) and the masks whose per-layer counts a random baseline
+    keeps, at every compared round."""
+    inputs = {"init": P.init(wc.seed), "partitions": P.partitions()}
+    reference = methods.RECORDS[wc.kind].reference
+    if reference:
+        inputs["reference"] = [mask_of(reference, r, wc.seed) for r in MASK_ROUNDS]
+    return inputs
+
+
+def baseline_densities(wc=None):
+    """Nominal density of every compared round (the DiLT schedule), for one-shot baselines."""
+    return [DENSITIES["dilt"][r] for r in MASK_ROUNDS]
+
+
+def retrain_results():
+    return expand(P.retrain(), seed=SEEDS, ticket=RETRAIN_TICKETS, round=RETRAIN_ROUNDS) + \
+        expand(P.retrain("dense", 0), seed=SEEDS)
 
 
 def transfer_jobs(pattern):
@@ -130,81 +101,79 @@ def transfer_jobs(pattern):
     return files
 
 
+def imp_benchmarks(rule_obj, rounds):
+    """Benchmark files of `rounds` of every enabled IMP chain, for a rule running them."""
+    return [f for m in IMP_METHODS
+            for f in expand(rule_obj.benchmark, seed=SEEDS, method=m, part=chains(m),
+                            round=rounds)]
+
+
+def baseline_benchmarks(name):
+    """Benchmark files of the jobs writing baseline `name`: one per seed, or one per seed and
+    round for trained-sparse methods."""
+    record = methods.RECORDS[name]
+    rounds = RETRAIN_ROUNDS if record.kind == methods.TRAINED_SPARSE else [None]
+    return [(seed, rnd, expand(getattr(rules, record.rule).benchmark, seed=seed, kind=name,
+                               round=rnd)[0])
+            for seed in SEEDS for rnd in rounds]
+
+
 def benchmark_index():
     """Benchmark file of every job that finds a mask, with what it found (for exp1.tsv)."""
-    rows = [{"path": f"benchmarks/{EXP}/seed{s}/imp/{m}/{p}/round{r}.tsv", "seed": s,
-             "job": m, "part": p, "round": r}
-            for m in config["imp"]["methods"] for p in method_parts(m)
-            for r in range(LAST + 1) for s in SEEDS]
-    for name in BASELINES:
-        for s in SEEDS:
-            if name == "rigl":
-                rows += [{"path": f"benchmarks/{EXP}/seed{s}/baselines/rigl/round{r}.tsv",
-                          "seed": s, "job": name, "part": "full", "round": r}
-                         for r in RETRAIN_ROUNDS]
-            else:
-                rows.append({"path": f"benchmarks/{EXP}/seed{s}/baselines/{name}.tsv",
-                             "seed": s, "job": name, "part": "full", "round": None})
-    return rows
-
-
-def imp_metrics():
-    return [imp_file(m, p, r, "metrics.json", s)
-            for m in config["imp"]["methods"] for p in method_parts(m)
-            for r in range(LAST + 1) for s in SEEDS]
-
-
-FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars",
-           "acc_vs_sparsity", "specialist_heatmap", "imp_accuracy", "compute_cost"]
-
-
-# Tickets drawn in the experiment-1 figures (per-partition tickets are experiment 3's).
-COMPARED = ["core", "union", "random", *IMP_TICKETS, *BASELINES, *REINIT, "dense"]
-FIGURES += ["acc_vs_round", "acc_vs_time", "per_class_accuracy"]
-FIGURES += ["transfer_bars"] if TARGET else []
-
-
-def all_outputs():
-    figs = expand(f"{OUT}/figures/{{fig}}.{{ext}}", fig=FIGURES, ext=["pdf", "png"])
-    analysis = expand(f"{OUT}/seed{{seed}}/gw/round{{round}}/{{name}}", seed=SEEDS,
-                      round=GW_ROUNDS, name=["blocks.tsv", "correlation.json"])
-    tables = ["retrain", "imp", "cost", "exp1", *(["exp4"] if TARGET else [])]
-    return figs + analysis + [f"{OUT}/tables/{name}.tsv" for name in tables]
-
-
-def fig_outputs(name, category=None):
-    """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
-    png, caption = f"{OUT}/figures/{name}.png", f"../workflow/report/{name}.rst"
-    return [f"{OUT}/figures/{name}.pdf", report(png, caption=caption, category=category)]
-
-
-def round_files(name, rnd=FIG_ROUND):
-    """One analysis table of the figure round for every seed."""
-    return expand(f"{OUT}/seed{{seed}}/gw/round{rnd}/{name}", seed=SEEDS)
+    rows = [{"path": expand(rules.imp_round.benchmark, seed=s, method=m, part=p, round=r)[0],
+             "seed": s, "job": m, "part": p, "round": r}
+            for m in IMP_METHODS for p in chains(m) for r in range(LAST + 1) for s in SEEDS]
+    return rows + [{"path": path, "seed": seed, "job": name, "part": "full", "round": rnd}
+                   for name in BASELINES for seed, rnd, path in baseline_benchmarks(name)]
 
 
 def benchmarks(wc):
-    """{rule: benchmark files} of every compute job of the full DAG (see rules/cost.smk)."""
-
-    def imp(rule, rounds):
-        return [f for m in config["imp"]["methods"]
-                for f in expand(rule.benchmark, seed=SEEDS, method=m, part=method_parts(m),
-                                round=rounds)]
-
-    retrain = expand(rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS,
-                     ticket=[t for t in RETRAIN_TICKETS if t != "rigl"])
-    return {
+    """{rule: benchmark files} of every compute job of the full DAG (for the cost table)."""
+    files = {
         "partitions": [rules.partitions.benchmark],
-        "imp_dense": imp(rules.imp_dense, [0]),
-        "imp_round": imp(rules.imp_round, range(1, LAST + 1)),
-        "retrain": retrain + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
-        "random_masks": expand(rules.random_masks.benchmark, seed=SEEDS,
-                               kind=[b for b in BASELINES if b.startswith("random")]),
-        "saliency_masks": expand(rules.saliency_masks.benchmark, seed=SEEDS,
-                                 kind=[b for b in BASELINES if b in ("snip", "grasp")]),
-        "rigl": expand(rules.rigl.benchmark, seed=SEEDS,
-                       round=RETRAIN_ROUNDS if "rigl" in BASELINES else []),
+        "imp_dense": imp_benchmarks(rules.imp_dense, [0]),
+        "imp_round": imp_benchmarks(rules.imp_round, range(1, LAST + 1)),
+        "retrain": expand(rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS,
+                          ticket=[t for t in RETRAIN_TICKETS
+                                  if methods.parse(t).method.kind != methods.TRAINED_SPARSE])
+        + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
         "transfer": transfer_jobs(rules.transfer.benchmark) if TARGET else [],
         "distances": expand(rules.distances.benchmark, seed=SEEDS, round=GW_ROUNDS, part=PARTS),
         "gw": expand(rules.gw.benchmark, seed=SEEDS, round=GW_ROUNDS),
     }
+    for name in BASELINES:
+        rule_name = methods.RECORDS[name].rule
+        files.setdefault(rule_name, []).extend(p for *_, p in baseline_benchmarks(name))
+    return files
+
+
+def imp_metrics():
+    return [P.imp("metrics.json", m, p, r, s)
+            for m in IMP_METHODS for p in chains(m) for r in range(LAST + 1) for s in SEEDS]
+
+
+def fig_outputs(name, category=None):
+    """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
+    caption = f"../workflow/report/{name}.rst"
+    return [P.figure(name, "pdf"), report(P.figure(name, "png"), caption=caption,
+                                          category=category)]
+
+
+def round_files(name, rnd=FIG_ROUND):
+    """One analysis table of the figure round for every seed (in SEEDS order)."""
+    return [P.analysis(name, rnd, s) for s in SEEDS]
+
+
+# Tickets drawn in the experiment-1 figures (per-partition tickets are experiment 3's).
+COMPARED = [t for t in RETRAIN_TICKETS if methods.parse(t).part is None] + ["dense"]
+FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
+           "specialist_heatmap", "imp_accuracy", "compute_cost", "acc_vs_round",
+           "acc_vs_time", "per_class_accuracy", *(["transfer_bars"] if TARGET else [])]
+
+
+def all_outputs():
+    figs = [P.figure(f, ext) for f in FIGURES for ext in ("pdf", "png")]
+    analysis = [P.analysis(name, r, s) for s in SEEDS for r in GW_ROUNDS
+                for name in ("blocks.tsv", "correlation.json")]
+    tables = ["retrain", "imp", "cost", "exp1", *(["exp4"] if TARGET else [])]
+    return figs + analysis + [P.table(name) for name in tables]

@@ -1,7 +1,7 @@
 # Compute cost per rule, from the benchmark files of every job that trains, scores, generates
 # masks or computes distances. Tables and plots are left out: they take seconds, and a rerun
-# plot must not make the cost table outdated. The list of files is benchmarks() in common.smk:
-# a new compute rule gets an entry there.
+# plot must not make the cost table outdated. The files are listed by benchmarks() in
+# rules/common.smk.
 
 
 rule cost_table:
@@ -10,11 +10,11 @@ rule cost_table:
     input:
         unpack(benchmarks),
     output:
-        f"{OUT}/tables/cost.tsv",
+        P.table("cost"),
     log:
-        f"logs/{EXP}/tables/cost.log",
+        P.log("tables/cost"),
     benchmark:
-        f"benchmarks/{EXP}/tables/cost.tsv"
+        P.benchmark("tables/cost")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -25,16 +25,16 @@ rule compute_cost:
     """Time and peak memory per rule, from tables/cost.tsv."""
     localrule: True
     input:
-        f"{OUT}/tables/cost.tsv",
+        P.table("cost"),
     output:
         fig_outputs("compute_cost"),
     params:
         palette="deep",
     log:
-        f"logs/{EXP}/figures/compute_cost.log",
+        P.log("figures/compute_cost"),
     benchmark:
-        f"benchmarks/{EXP}/figures/compute_cost.tsv"
+        P.benchmark("figures/compute_cost")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_compute_cost.py"
+        "../workflow/scripts/compute_cost.py"

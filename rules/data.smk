@@ -1,8 +1,8 @@
 rule partitions:
     """Class partitions, the probe set and the cached train/test split."""
     output:
-        manifest=f"{OUT}/partitions.json",
-        data=f"{OUT}/data.safetensors",
+        manifest=P.partitions(),
+        data=P.data(),
     params:
         dataset=config["dataset"],
         partitions=config["partitions"],
@@ -11,9 +11,9 @@ rule partitions:
         mem_mb=4000,
         runtime=30,
     log:
-        f"logs/{EXP}/partitions.log",
+        P.log("partitions"),
     benchmark:
-        f"benchmarks/{EXP}/partitions.tsv"
+        P.benchmark("partitions")
     conda:
         "../envs/torch.yaml"
     script:
@@ -24,16 +24,16 @@ rule init:
     """theta0 for one seed."""
     localrule: True
     input:
-        data=f"{OUT}/data.safetensors",
-        partitions=f"{OUT}/partitions.json",
+        data=P.data(),
+        partitions=P.partitions(),
     output:
-        f"{OUT}/seed{{seed}}/init.safetensors",
+        P.init(),
     params:
         model=config["model"],
     log:
-        f"logs/{EXP}/seed{{seed}}/init.log",
+        P.log("seed{seed}/init"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/init.tsv"
+        P.benchmark("seed{seed}/init")
     conda:
         "../envs/torch.yaml"
     script:

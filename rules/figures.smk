@@ -15,13 +15,13 @@ rule fig1_gw_heatmap:
         cmap="viridis",
         round=FIG_ROUND,
     log:
-        f"logs/{EXP}/figures/fig1_gw_heatmap.log",
+        P.log("figures/fig1_gw_heatmap"),
     benchmark:
-        f"benchmarks/{EXP}/figures/fig1_gw_heatmap.tsv"
+        P.benchmark("figures/fig1_gw_heatmap")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_gw_heatmap.py"
+        "../workflow/scripts/fig1_gw_heatmap.py"
 
 
 rule fig2_layer_clusters:
@@ -34,14 +34,15 @@ rule fig2_layer_clusters:
     params:
         palette="tab10",
         round=FIG_ROUND,
+        seeds=SEEDS,
     log:
-        f"logs/{EXP}/figures/fig2_layer_clusters.log",
+        P.log("figures/fig2_layer_clusters"),
     benchmark:
-        f"benchmarks/{EXP}/figures/fig2_layer_clusters.tsv"
+        P.benchmark("figures/fig2_layer_clusters")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_layer_clusters.py"
+        "../workflow/scripts/fig2_layer_clusters.py"
 
 
 rule fig3_block_bars:
@@ -55,143 +56,145 @@ rule fig3_block_bars:
     params:
         palette="Set2",
         round=FIG_ROUND,
+        seeds=SEEDS,
     log:
-        f"logs/{EXP}/figures/fig3_block_bars.log",
+        P.log("figures/fig3_block_bars"),
     benchmark:
-        f"benchmarks/{EXP}/figures/fig3_block_bars.tsv"
+        P.benchmark("figures/fig3_block_bars")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_block_bars.py"
+        "../workflow/scripts/fig3_block_bars.py"
 
 
 rule acc_vs_sparsity:
     """Test accuracy of every retrained ticket against its real sparsity (mean, 95% CI)."""
     localrule: True
     input:
-        f"{OUT}/tables/exp1.tsv",
+        P.table("exp1"),
     output:
         fig_outputs("acc_vs_sparsity", "Experiment 1: benchmarking"),
     params:
         tickets=COMPARED,
     log:
-        f"logs/{EXP}/figures/acc_vs_sparsity.log",
+        P.log("figures/acc_vs_sparsity"),
     benchmark:
-        f"benchmarks/{EXP}/figures/acc_vs_sparsity.tsv"
+        P.benchmark("figures/acc_vs_sparsity")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_acc_vs_sparsity.py"
+        "../workflow/scripts/acc_vs_sparsity.py"
 
 
 rule specialist_heatmap:
     """Accuracy of each ticket on all classes and on each partition's classes, every round."""
     localrule: True
     input:
-        f"{OUT}/tables/retrain.tsv",
+        P.table("retrain"),
     output:
         fig_outputs("specialist_heatmap", "Experiment 3: specialists"),
     params:
         cmap="mako",
     log:
-        f"logs/{EXP}/figures/specialist_heatmap.log",
+        P.log("figures/specialist_heatmap"),
     benchmark:
-        f"benchmarks/{EXP}/figures/specialist_heatmap.tsv"
+        P.benchmark("figures/specialist_heatmap")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_specialist_heatmap.py"
+        "../workflow/scripts/specialist_heatmap.py"
 
 
 rule imp_accuracy:
     """Accuracy of each IMP chain on its own classes across pruning rounds."""
     localrule: True
     input:
-        f"{OUT}/tables/imp.tsv",
+        P.table("imp"),
     output:
         fig_outputs("imp_accuracy", "Experiment 1: benchmarking"),
     log:
-        f"logs/{EXP}/figures/imp_accuracy.log",
+        P.log("figures/imp_accuracy"),
     benchmark:
-        f"benchmarks/{EXP}/figures/imp_accuracy.tsv"
+        P.benchmark("figures/imp_accuracy")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_imp_accuracy.py"
+        "../workflow/scripts/imp_accuracy.py"
 
 
 rule acc_vs_round:
     """Accuracy against the IMP round: every chain on its own classes, retrained tickets on all."""
     localrule: True
     input:
-        f"{OUT}/tables/exp1.tsv",
+        P.table("exp1"),
     output:
         fig_outputs("acc_vs_round", "Experiment 1: benchmarking"),
     log:
-        f"logs/{EXP}/figures/acc_vs_round.log",
+        P.log("figures/acc_vs_round"),
     benchmark:
-        f"benchmarks/{EXP}/figures/acc_vs_round.tsv"
+        P.benchmark("figures/acc_vs_round")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_acc_vs_round.py"
+        "../workflow/scripts/acc_vs_round.py"
 
 
 rule acc_vs_time:
     """Accuracy of each retrained ticket against the wall-clock of finding its mask."""
     localrule: True
     input:
-        f"{OUT}/tables/exp1.tsv",
+        P.table("exp1"),
     output:
         fig_outputs("acc_vs_time", "Experiment 1: benchmarking"),
     params:
         tickets=COMPARED,
     log:
-        f"logs/{EXP}/figures/acc_vs_time.log",
+        P.log("figures/acc_vs_time"),
     benchmark:
-        f"benchmarks/{EXP}/figures/acc_vs_time.tsv"
+        P.benchmark("figures/acc_vs_time")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_acc_vs_time.py"
+        "../workflow/scripts/acc_vs_time.py"
 
 
 rule per_class_accuracy:
     """Per-class test accuracy of the DiLT tickets and references at the sparsest round."""
     localrule: True
     input:
-        table=f"{OUT}/tables/retrain.tsv",
-        partitions=f"{OUT}/partitions.json",
+        table=P.table("retrain"),
+        partitions=P.partitions(),
     output:
         fig_outputs("per_class_accuracy", "Experiment 3: specialists"),
     params:
         round=max(RETRAIN_ROUNDS),
-        tickets=["core", "union", *SPECIALISTS, *IMP_TICKETS, "dense"],
+        tickets=[t for t in RETRAIN_TICKETS if t.startswith(("core", "union", "specialist_"))]
+        + [t for t in ("lth", "colt") if t in RETRAIN_TICKETS] + ["dense"],
     log:
-        f"logs/{EXP}/figures/per_class_accuracy.log",
+        P.log("figures/per_class_accuracy"),
     benchmark:
-        f"benchmarks/{EXP}/figures/per_class_accuracy.tsv"
+        P.benchmark("figures/per_class_accuracy")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_per_class.py"
+        "../workflow/scripts/per_class_accuracy.py"
 
 
 rule transfer_bars:
     """Experiment 4: target accuracy of each transferred ticket (mean, 95% CI over seeds)."""
     localrule: True
     input:
-        f"{OUT}/tables/exp4.tsv",
+        P.table("exp4"),
     output:
         fig_outputs("transfer_bars", "Experiment 4: transfer"),
     params:
         palette="crest",
         tickets=config["transfer"]["tickets"],
     log:
-        f"logs/{EXP}/figures/transfer_bars.log",
+        P.log("figures/transfer_bars"),
     benchmark:
-        f"benchmarks/{EXP}/figures/transfer_bars.tsv"
+        P.benchmark("figures/transfer_bars")
     conda:
         "../envs/plot.yaml"
     script:
-        "../workflow/scripts/fig_transfer.py"
+        "../workflow/scripts/transfer_bars.py"

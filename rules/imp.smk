@@ -3,15 +3,15 @@ rule imp_round:
     input:
         unpack(imp_inputs),
     output:
-        mask=imp_file("{method}", "{part}", "{round}", "mask.safetensors"),
-        trained=imp_file("{method}", "{part}", "{round}", "trained.safetensors"),
-        metrics=imp_file("{method}", "{part}", "{round}", "metrics.json"),
+        mask=P.imp("mask.safetensors"),
+        trained=P.imp("trained.safetensors"),
+        metrics=P.imp("metrics.json"),
     wildcard_constraints:
         round=r"[1-9]\d*",
     params:
         model=config["model"],
         train=config["train"],
-        fraction=imp_fraction,
+        fraction=lambda wc: configuration.fraction(config, wc.method),
         scope=config["imp"]["scope"],
         rewind_step=config["imp"]["rewind_step"],
         parts=PARTS,
@@ -22,9 +22,9 @@ rule imp_round:
         mem_mb=2000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/imp/{{method}}/{{part}}/round{{round}}.log",
+        P.log("seed{seed}/imp/{method}/{part}/round{round}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/imp/{{method}}/{{part}}/round{{round}}.tsv"
+        P.benchmark("seed{seed}/imp/{method}/{part}/round{round}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -35,9 +35,9 @@ rule imp_round:
 # the point every later round of the chain rewinds to (theta0 itself when the step is 0).
 use rule imp_round as imp_dense with:
     output:
-        mask=imp_file("{method}", "{part}", "{round}", "mask.safetensors"),
-        trained=imp_file("{method}", "{part}", "{round}", "trained.safetensors"),
-        metrics=imp_file("{method}", "{part}", "{round}", "metrics.json"),
-        rewind=imp_file("{method}", "{part}", "{round}", "rewind.safetensors"),
+        mask=P.imp("mask.safetensors"),
+        trained=P.imp("trained.safetensors"),
+        metrics=P.imp("metrics.json"),
+        rewind=P.imp("rewind.safetensors"),
     wildcard_constraints:
         round="0",

@@ -1,12 +1,12 @@
 rule retrain:
     """Retrain one ticket from theta0 on all classes; accuracy overall and per partition."""
     input:
-        mask=ticket_file,
-        init=f"{OUT}/seed{{seed}}/init.safetensors",
-        data=f"{OUT}/data.safetensors",
-        partitions=f"{OUT}/partitions.json",
+        mask=ticket_mask,
+        init=P.init(),
+        data=P.data(),
+        partitions=P.partitions(),
     output:
-        f"{OUT}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.json",
+        P.retrain(),
     params:
         model=config["model"],
         train=config["train"],
@@ -17,9 +17,9 @@ rule retrain:
         mem_mb=2000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.log",
+        P.log("seed{seed}/retrain/{ticket}/round{round}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/retrain/{{ticket}}/round{{round}}.tsv"
+        P.benchmark("seed{seed}/retrain/{ticket}/round{round}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -30,13 +30,13 @@ rule retrain_table:
     """All retraining results as one tidy table."""
     localrule: True
     input:
-        retrain_jsons(),
+        retrain_results(),
     output:
-        f"{OUT}/tables/retrain.tsv",
+        P.table("retrain"),
     log:
-        f"logs/{EXP}/tables/retrain.log",
+        P.log("tables/retrain"),
     benchmark:
-        f"benchmarks/{EXP}/tables/retrain.tsv"
+        P.benchmark("tables/retrain")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -49,11 +49,11 @@ rule imp_table:
     input:
         imp_metrics(),
     output:
-        f"{OUT}/tables/imp.tsv",
+        P.table("imp"),
     log:
-        f"logs/{EXP}/tables/imp.log",
+        P.log("tables/imp"),
     benchmark:
-        f"benchmarks/{EXP}/tables/imp.tsv"
+        P.benchmark("tables/imp")
     conda:
         "../envs/analysis.yaml"
     script:
@@ -64,20 +64,20 @@ rule exp1_table:
     """Experiment 1: accuracy, real density and wall-clock of finding every ticket."""
     localrule: True
     input:
-        retrain=f"{OUT}/tables/retrain.tsv",
-        imp=f"{OUT}/tables/imp.tsv",
-        partitions=f"{OUT}/partitions.json",
+        retrain=P.table("retrain"),
+        imp=P.table("imp"),
+        partitions=P.partitions(),
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        f"{OUT}/tables/exp1.tsv",
+        P.table("exp1"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,
-        fraction=config["imp"]["fraction"],
+        densities=DENSITIES,
     log:
-        f"logs/{EXP}/tables/exp1.log",
+        P.log("tables/exp1"),
     benchmark:
-        f"benchmarks/{EXP}/tables/exp1.tsv"
+        P.benchmark("tables/exp1")
     conda:
         "../envs/analysis.yaml"
     script:

@@ -2,18 +2,17 @@ rule tickets:
     """Core, union, specialist and random-control tickets of one round, and the overlap table."""
     localrule: True
     input:
-        masks=expand(imp_file("dilt", "{part}", "{{round}}", "mask.safetensors", "{{seed}}"),
-                     part=PARTS),
+        masks=[P.imp("mask.safetensors", "dilt", p) for p in PARTS],
     output:
-        tickets=expand(f"{OUT}/seed{{{{seed}}}}/tickets/round{{{{round}}}}/{{t}}.safetensors",
-                       t=TICKET_FILES),
-        overlap=f"{OUT}/seed{{seed}}/tickets/round{{round}}/overlap.tsv",
+        tickets=[P.ticket(t) for t in DERIVED_TICKETS],
+        overlap=P.overlap(),
     params:
         parts=PARTS,
+        tickets=DERIVED_TICKETS,
     log:
-        f"logs/{EXP}/seed{{seed}}/tickets/round{{round}}.log",
+        P.log("seed{seed}/tickets/round{round}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/tickets/round{{round}}.tsv"
+        P.benchmark("seed{seed}/tickets/round{round}")
     conda:
         "../envs/analysis.yaml"
     script:

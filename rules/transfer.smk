@@ -5,18 +5,18 @@ rule transfer_data:
     """The transfer target (transfer.target), generated offline in the source's input shape."""
     localrule: True
     input:
-        partitions=f"{OUT}/partitions.json",
+        partitions=P.partitions(),
     output:
-        data=f"{OUT}/transfer/{{target}}/data.safetensors",
-        info=f"{OUT}/transfer/{{target}}/dataset.json",
+        data=P.transfer_target("data.safetensors"),
+        info=P.transfer_target("dataset.json"),
     params:
         target=TARGET,
         samples=config["transfer"]["samples"],
         seed=config["transfer"]["seed"],
     log:
-        f"logs/{EXP}/transfer/{{target}}/data.log",
+        P.log("transfer/{target}/data"),
     benchmark:
-        f"benchmarks/{EXP}/transfer/{{target}}/data.tsv"
+        P.benchmark("transfer/{target}/data")
     conda:
         "../envs/torch.yaml"
     script:
@@ -26,11 +26,11 @@ rule transfer_data:
 rule transfer:
     """Train one source ticket (or the dense network) from another seed's init on the target."""
     input:
-        mask=ticket_file,
-        data=f"{OUT}/transfer/{{target}}/data.safetensors",
-        info=f"{OUT}/transfer/{{target}}/dataset.json",
+        mask=ticket_mask,
+        data=rules.transfer_data.output.data,
+        info=rules.transfer_data.output.info,
     output:
-        f"{OUT}/seed{{seed}}/transfer/{{target}}/{{ticket}}/round{{round}}.json",
+        P.transfer(),
     params:
         model=config["model"],
         train=config["train"],
@@ -40,9 +40,9 @@ rule transfer:
         mem_mb=2000,
         runtime=30,
     log:
-        f"logs/{EXP}/seed{{seed}}/transfer/{{target}}/{{ticket}}/round{{round}}.log",
+        P.log("seed{seed}/transfer/{target}/{ticket}/round{round}"),
     benchmark:
-        f"benchmarks/{EXP}/seed{{seed}}/transfer/{{target}}/{{ticket}}/round{{round}}.tsv"
+        P.benchmark("seed{seed}/transfer/{target}/{ticket}/round{round}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -53,13 +53,13 @@ rule transfer_table:
     """Experiment 4: every transfer result as one tidy table."""
     localrule: True
     input:
-        transfer_jobs(rules.transfer.output[0]),
+        transfer_jobs(P.transfer()),
     output:
-        f"{OUT}/tables/exp4.tsv",
+        P.table("exp4"),
     log:
-        f"logs/{EXP}/tables/exp4.log",
+        P.log("tables/exp4"),
     benchmark:
-        f"benchmarks/{EXP}/tables/exp4.tsv"
+        P.benchmark("tables/exp4")
     conda:
         "../envs/analysis.yaml"
     script:

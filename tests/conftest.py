@@ -11,9 +11,11 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """One complete run of the tiny configuration: (workdir, results/tiny)."""
+    """One complete run of the tiny configuration: (workdir, its dilt.paths.Paths)."""
     from workflow_run import snakemake
+
+    from dilt.paths import Paths
 
     workdir = tmp_path_factory.mktemp("tiny")
     snakemake(workdir)
-    return workdir, workdir / "results" / "tiny"
+    return workdir, Paths("tiny", workdir)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dilt import masks, models
-from dilt.feeds import TensorFeed
+from dilt.batches import TensorFeed
 from dilt.representations import CountSketch, Reducer, layer_outputs
 
 # arch -> (input shape, number of prunable weights, representation layers)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from fake_datasets import write_cifar10, write_cifar100, write_class_folders
 
-from dilt import data, feeds, partitions, settings, train, vision
+from dilt import batches, configuration, datasets, disk_datasets, partitions, train
 from dilt.io import DiltError
 
 
@@ -30,13 +30,13 @@ def cfg(name, root, image_size=None):
 
 def test_cifar10_batches_load_with_the_written_images_and_labels(cifar10):
     root, written = cifar10
-    ds = data.load(cfg("cifar10", root))
+    ds = datasets.load(cfg("cifar10", root))
     assert ds.num_classes == 10 and ds.input_shape == (3, 32, 32)
     assert ds.train.x is None and ds.source["storage"] == "disk"
     assert ds.train.y.tolist() == written["train"][1]
     assert ds.test.y.tolist() == written["test"][1]
-    test = vision.open_split("cifar10", root, False, transforms=True)
-    mean, std = (torch.tensor(v)[:, None, None] for v in vision.STATS["cifar10"])
+    test = disk_datasets.open_split(datasets.info("cifar10"), root, False, 32, transforms=True)
+    mean, std = (torch.tensor(v)[:, None, None] for v in datasets.info("cifar10").stats)
     for i in (0, 7):
         x, y = test[i]
         pixels = ((x * std + mean) * 255).permute(1, 2, 0).numpy()
@@ -45,19 +45,19 @@ def test_cifar10_batches_load_with_the_written_images_and_labels(cifar10):
 
 def test_cifar_training_augmentation_crops_and_flips_evaluation_does_not(cifar10):
     root, _ = cifar10
-    aug = vision.open_split("cifar10", root, True, transforms=True)
-    plain = vision.open_split("cifar10", root, True)
+    aug = disk_datasets.open_split(datasets.info("cifar10"), root, True, 32, transforms=True)
+    plain = disk_datasets.open_split(datasets.info("cifar10"), root, True, 32)
     torch.manual_seed(0)
     views = torch.stack([aug[3][0] for _ in range(20)])
     assert views.shape == (20, 3, 32, 32)
     assert len({v.sum().item() for v in views}) > 1  # random crops/flips differ
-    evaluation = vision.transform("cifar10", False, 32)
+    evaluation = disk_datasets.transform(datasets.info("cifar10"), False, 32)
     assert torch.equal(evaluation(plain[3][0]), evaluation(plain[3][0]))
 
 
 def test_cifar100_loads_and_superclass_partitions_are_unions_of_superclasses(tmp_path):
     write_cifar100(tmp_path)
-    ds = data.load(cfg("cifar100", tmp_path))
+    ds = datasets.load(cfg("cifar100", tmp_path))
     assert ds.num_classes == 100 and np.bincount(ds.train.y).tolist() == [2] * 100
     parts = partitions.make_partitions(100, 4, "superclass", dataset="cifar100")
     coarse = np.asarray(partitions.CIFAR100_COARSE)
@@ -75,11 +75,11 @@ def test_animals_vs_vehicles_is_a_named_cifar10_scheme():
 
 
 def test_class_folders_load_with_train_and_eval_transforms(cars):
-    ds = data.load(cfg("cars", cars, 32))
+    ds = datasets.load(cfg("cars", cars, 32))
     assert ds.num_classes == 196 and ds.input_shape == (3, 32, 32)
     assert ds.train.y.tolist() == list(range(196)) and ds.test.y.tolist() == list(range(196))
-    train_ds = vision.open_split("cars", cars, True, 32, transforms=True)
-    test_ds = vision.open_split("cars", cars, False, 32, transforms=True)
+    train_ds = disk_datasets.open_split(datasets.info("cars"), cars, True, 32, transforms=True)
+    test_ds = disk_datasets.open_split(datasets.info("cars"), cars, False, 32, transforms=True)
     assert train_ds[0][0].shape == test_ds[0][0].shape == (3, 32, 32)
     assert torch.equal(test_ds[5][0], test_ds[5][0])
     # contiguous K=2 is the proposal's split of classes 1-98 / 99-196
@@ -88,7 +88,7 @@ def test_class_folders_load_with_train_and_eval_transforms(cars):
 
 
 def test_mnist1d_is_generated_offline():
-    ds = data.load({"name": "mnist1d"})
+    ds = datasets.load({"name": "mnist1d"})
     assert ds.train.x.shape == (4000, 1, 40) and ds.test.x.shape == (1000, 1, 40)
     assert sorted(set(ds.train.y.tolist())) == list(range(10)) and ds.input_shape == (1, 40)
 
@@ -102,38 +102,38 @@ def _one_line(exc, *needles):
 
 def test_missing_or_malformed_cifar_directories_name_the_path(tmp_path, cifar10):
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("cifar10", tmp_path / "nowhere"))
+        datasets.load(cfg("cifar10", tmp_path / "nowhere"))
     _one_line(exc, tmp_path / "nowhere" / "cifar-10-batches-py", "data_batch_1..5")
     root = tmp_path / "broken"
     shutil.copytree(cifar10[0], root)
     (root / "cifar-10-batches-py" / "data_batch_3").write_bytes(b"not a pickle at all")
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("cifar10", root))
+        datasets.load(cfg("cifar10", root))
     _one_line(exc, root / "cifar-10-batches-py", "python batches")
     (root / "cifar-10-batches-py" / "test_batch").unlink()
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("cifar10", root))
+        datasets.load(cfg("cifar10", root))
     _one_line(exc, "missing test_batch")
 
 
 def test_missing_or_malformed_class_folders_name_the_path(tmp_path):
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("imagenet", tmp_path / "imagenet"))
+        datasets.load(cfg("imagenet", tmp_path / "imagenet"))
     _one_line(exc, tmp_path / "imagenet", "train/<class>", "val/<class>")
     write_class_folders(tmp_path / "few", 3)
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("imagenet", tmp_path / "few"))
+        datasets.load(cfg("imagenet", tmp_path / "few"))
     _one_line(exc, tmp_path / "few" / "train", "3 class folders, expected 1000")
     write_class_folders(tmp_path / "cars", 196, held_out="test", per_class=(1, 1))
     empty = tmp_path / "cars" / "test" / "c007"
     for png in empty.iterdir():
         png.unlink()
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("cars", tmp_path / "cars"))
+        datasets.load(cfg("cars", tmp_path / "cars"))
     _one_line(exc, tmp_path / "cars" / "test", "c007")
     shutil.rmtree(tmp_path / "cars" / "test")
     with pytest.raises(DiltError) as exc:
-        data.load(cfg("cars", tmp_path / "cars"))
+        datasets.load(cfg("cars", tmp_path / "cars"))
     _one_line(exc, "needs train/ and test/ or val/")
 
 
@@ -153,17 +153,18 @@ BAD = [
 @pytest.mark.parametrize("dataset,parts,key", BAD, ids=[k for *_, k in BAD])
 def test_dataset_and_scheme_mismatches_are_config_errors(dataset, parts, key):
     config = {"dataset": {"image_size": None, "data_root": None, **dataset},
-              "partitions": {"k": 2, "scheme": "contiguous", "classes": None, **parts}}
+              "partitions": {"k": 2, "scheme": "contiguous", "classes": None, "seed": 0, **parts}}
     with pytest.raises(DiltError, match=key):
-        settings.check(config)
+        record = configuration.check_dataset(config)
+        configuration.check_partitions(config, record.num_classes)
 
 
 def test_loader_feed_restricts_subsets_and_shuffles_like_the_tensor_feed(cifar10, tmp_path):
     root, written = cifar10
-    ds = data.load(cfg("cifar10", root))
-    data.save_split(tmp_path / "data.safetensors", ds)
+    ds = datasets.load(cfg("cifar10", root))
+    datasets.save_split(tmp_path / "data.safetensors", ds)
     manifest = {"dataset": "cifar10", "source": ds.source}
-    train_feed, test_feed = feeds.open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0)
+    train_feed, test_feed = batches.open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0)
     labels = torch.as_tensor(written["train"][1])
     part = train_feed.restrict([8, 2])
     assert len(part) == 20 and part.labels.tolist() == [{8: 0, 2: 1}[int(c)] for c in
@@ -181,8 +182,8 @@ def test_training_on_a_disk_dataset_keeps_masks_and_is_deterministic(cifar10, tm
     from dilt import models
 
     root, _ = cifar10
-    data.save_split(tmp_path / "d.safetensors", data.load(cfg("cifar10", root)))
-    manifest = {"dataset": "cifar10", "source": data.load(cfg("cifar10", root)).source}
+    datasets.save_split(tmp_path / "d.safetensors", datasets.load(cfg("cifar10", root)))
+    manifest = {"dataset": "cifar10", "source": datasets.load(cfg("cifar10", root)).source}
     model_cfg = {"arch": "conv2", "width": 4, "fc_width": 8, "ignore": []}
     recipe = {"epochs": 2, "batch_size": 16, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}
     states = []
@@ -190,7 +191,7 @@ def test_training_on_a_disk_dataset_keeps_masks_and_is_deterministic(cifar10, tm
         model = models.init_model(model_cfg, (3, 32, 32), 10, seed=0)
         mask = {n: torch.rand_like(p) > 0.5 for n, p in model.named_parameters()
                 if n in models.prunable_names(model, model_cfg)}
-        train_feed, test_feed = feeds.open_feeds(manifest, tmp_path / "d.safetensors", "cpu",
+        train_feed, test_feed = batches.open_feeds(manifest, tmp_path / "d.safetensors", "cpu",
                                                  workers)
         stats = train.train(model, mask, train_feed, recipe, seed=3, classes=[0, 1, 2],
                             log=lambda _: None)

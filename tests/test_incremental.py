@@ -9,11 +9,14 @@ it triggers nothing, which the tests below pin down too.
 
 import shutil
 
+import pandas as pd
 import pytest
 import yaml
 from workflow_run import REPO, TINY, planned_jobs, snakemake
 
-FIG1 = "results/tiny/figures/fig1_gw_heatmap.pdf"
+from dilt.paths import Paths
+
+FIG1 = Paths("tiny").figure("fig1_gw_heatmap", "pdf")
 TRAINING = {"partitions", "init", "imp_round", "retrain"}
 # Files a user may edit; copied with their modification times (shutil.copy2).
 REPO_PARTS = ["Snakefile", "rules", "workflow", "config", "envs", "profiles"]
@@ -65,7 +68,7 @@ def edit(path, old, new):
     (lambda r: edit(r / "rules/figures.smk", 'cmap="viridis"', 'cmap="magma"'),
      {"fig1_gw_heatmap": 1, "all": 1}),
     # a script newer than its outputs: the code trigger
-    (lambda r: (r / "workflow/scripts/fig_gw_heatmap.py").touch(),
+    (lambda r: (r / "workflow/scripts/fig1_gw_heatmap.py").touch(),
      {"fig1_gw_heatmap": 1, "all": 1}),
     # the library, a rule's docstring, an env file without --use-conda: no trigger at all
     (lambda r: (r / "workflow/scripts/dilt/plotting.py").touch(), {}),
@@ -99,7 +102,7 @@ def test_changed_gw_setting_reruns_analysis_never_training(finished, tmp_path, g
     assert not TRAINING & set(jobs)
 
 
-GW3 = "results/tiny/seed0/gw/round3/gw.tsv"
+GW3 = Paths("tiny").analysis("gw.tsv", 3, 0)
 
 
 def test_touched_input_reruns_nothing_unless_its_content_changed(finished):
@@ -111,3 +114,32 @@ def test_touched_input_reruns_nothing_unless_its_content_changed(finished):
         fh.write("\n")
     assert planned_jobs(finished) == {"clusters": 1, "blocks": 1, "fig1_gw_heatmap": 1,
                                       "fig2_layer_clusters": 1, "fig3_block_bars": 1, "all": 1}
+
+
+RANDOM_COLT = '''
+RECORDS["random_colt"] = Method("random_colt", "random", ONE_SHOT,
+                                "random with COLT's per-layer counts", "colt",
+                                rule="random_masks", baseline=True, reference="colt")
+'''
+
+
+def test_a_method_added_to_the_registry_alone_joins_the_dag_and_the_tables(finished, repo_copy,
+                                                                         tmp_path):
+    with open(repo_copy / "workflow/scripts/dilt/methods.py", "a") as fh:
+        fh.write(RANDOM_COLT)
+    override = tmp_path / "baselines.yaml"
+    tiny = yaml.safe_load(TINY.read_text())
+    methods = ["random_global", "random_lth", "snip", "grasp", "rigl", "random_colt"]
+    override.write_text(yaml.safe_dump({"baselines": {**tiny.get("baselines", {}),
+                                                      "methods": methods}}))
+    configs = (TINY, override)
+    jobs = planned_jobs(finished, repo=repo_copy, configfiles=configs)
+    assert jobs["random_masks"] == 1 and jobs["retrain"] == 2  # rounds 1 and 3
+    assert not {"imp_round", "imp_dense", "saliency_masks", "rigl"} & set(jobs)
+    snakemake(finished, Paths("tiny").table("exp1"), repo=repo_copy, configfiles=configs)
+    table = pd.read_csv(finished / Paths("tiny").table("exp1"), sep="\t")
+    rows = table[table["ticket"] == "random_colt"].set_index("round")
+    colt = table[table["ticket"] == "colt"].set_index("round")
+    assert list(rows.index) == [1, 3] and set(rows["method"]) == {"random"}
+    assert (rows["find_seconds"] > colt["find_seconds"]).all()  # COLT's chains + its own job
+    assert rows["density"].to_numpy() == pytest.approx(colt["density"].to_numpy())

@@ -1,13 +1,14 @@
 """Presets plan their DAG on fake dataset directories; tiny real runs on CIFAR and MNIST-1D."""
 
-import json
-
 import numpy as np
 import pytest
 import yaml
 from fake_datasets import write_cifar10, write_class_folders
 from safetensors.numpy import load_file
 from workflow_run import REPO, TINY, planned_jobs, snakemake
+
+from dilt.io import read_json
+from dilt.paths import Paths
 
 PRESETS = REPO / "config" / "presets"
 
@@ -65,18 +66,18 @@ def cifar_run(tmp_path_factory, fake_roots):
     workdir = tmp_path_factory.mktemp("cifar_run")
     cfg = {**TINY_CIFAR, "dataset": {"name": "cifar10", "data_root": str(fake_roots["cifar10"])}}
     (workdir / "cifar.yaml").write_text(yaml.safe_dump(cfg))
-    out = "results/cifar"
-    targets = [f"{out}/tables/imp.tsv", f"{out}/seed0/retrain/core/round1.json",
-               f"{out}/seed0/retrain/dense/round0.json", f"{out}/seed0/gw/round1/distances_p0.npz"]
+    paths = Paths("cifar")
+    targets = [paths.table("imp"), paths.retrain("core", 1, 0), paths.retrain("dense", 0, 0),
+               paths.analysis("distances_p0.npz", 1, 0)]
     snakemake(workdir, *targets, configfiles=[TINY, workdir / "cifar.yaml"])
-    return workdir / out
+    return Paths("cifar", workdir)
 
 
 def test_tiny_cifar_run_keeps_labels_only_and_probes_the_test_split(cifar_run, fake_roots):
-    manifest = json.loads((cifar_run / "partitions.json").read_text())
+    manifest = read_json(cifar_run.partitions())
     assert manifest["input_shape"] == [3, 32, 32] and manifest["source"]["storage"] == "disk"
     assert [p["classes"] for p in manifest["partitions"]] == [[2, 3, 4, 5, 6, 7], [0, 1, 8, 9]]
-    cached = load_file(cifar_run / "data.safetensors")
+    cached = load_file(cifar_run.data())
     assert sorted(cached) == ["y_test", "y_train"]
     assert len(cached["y_train"]) == 60 and len(cached["y_test"]) == 40
     test_labels = cached["y_test"]
@@ -86,16 +87,15 @@ def test_tiny_cifar_run_keeps_labels_only_and_probes_the_test_split(cifar_run, f
 
 def test_tiny_cifar_run_trains_chains_and_tickets(cifar_run):
     for part in ("p0", "p1"):
-        metrics = json.loads((cifar_run / "seed0/imp/dilt" / part / "round1/metrics.json")
-                             .read_text())
+        metrics = read_json(cifar_run.imp("metrics.json", "dilt", part, 1, 0))
         assert metrics["pruned_nonzero"] == 0 and abs(metrics["density"] - 0.8) < 0.01
-    core = json.loads((cifar_run / "seed0/retrain/core/round1.json").read_text())
+    core = read_json(cifar_run.retrain("core", 1, 0))
     assert core["density"] < 0.8 and 0 <= core["acc_all"] <= 1
     assert {"acc_p0", "acc_p1"} <= core.keys() and len(core["per_class"]) == 10
 
 
 def test_tiny_cifar_probe_distances(cifar_run):
-    with np.load(cifar_run / "seed0/gw/round1/distances_p0.npz") as npz:
+    with np.load(cifar_run.analysis("distances_p0.npz", 1, 0)) as npz:
         assert npz.files == ["conv1", "conv2", "fc1", "fc2"]
         assert all(npz[k].shape == (20, 20) for k in npz.files)
 
@@ -105,10 +105,9 @@ def test_mnist1d_preset_runs_with_a_short_schedule(tmp_path):
     short.write_text(yaml.safe_dump({"seeds": [0], "train": {"epochs": 1}, "imp": {"rounds": 1},
                                      "retrain": {"sparsities": [], "rounds": [1]},
                                      "gw": {"rounds": [-1]}}))
-    snakemake(tmp_path, "results/mnist1d-mlp/tables/imp.tsv",
+    snakemake(tmp_path, Paths("mnist1d-mlp").table("imp"),
               configfiles=[PRESETS / "mnist1d-mlp.yaml", short])
-    metrics = json.loads((tmp_path / "results/mnist1d-mlp/seed0/imp/dilt/p1/round1/metrics.json")
-                         .read_text())
+    metrics = read_json(Paths("mnist1d-mlp", tmp_path).imp("metrics.json", "dilt", "p1", 1, 0))
     assert metrics["classes"] == [5, 6, 7, 8, 9] and metrics["test_acc"] > 0.3
 
 
@@ -117,9 +116,9 @@ def test_missing_dataset_directory_stops_the_partition_step_in_one_line(tmp_path
     empty.mkdir()
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump({"dataset": {"name": "cifar10", "data_root": str(empty)}}))
-    proc = snakemake(tmp_path, "results/tiny/partitions.json", configfiles=[TINY, cfg],
+    proc = snakemake(tmp_path, Paths("tiny").partitions(), configfiles=[TINY, cfg],
                      check=False)
     errors = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("error:")]
     assert proc.returncode != 0 and len(errors) == 1
     assert f"{empty}/cifar-10-batches-py: missing data_batch_1" in errors[0]
-    assert not (tmp_path / "results" / "tiny" / "partitions.json").exists()
+    assert not (tmp_path / Paths("tiny").partitions()).exists()

@@ -12,24 +12,29 @@ import pytest
 from safetensors.numpy import load_file, save_file
 from workflow_run import REPO, SNAKEMAKE, TINY, snakemake
 
-IMP_TARGET = "results/tiny/tables/imp.tsv"
+from dilt.paths import Paths
+
+TINY_PATHS = Paths("tiny")
+IMP_TARGET = TINY_PATHS.table("imp")
 
 
-def result_files(out):
-    """Every deterministic result file under results/tiny/seed0/imp (masks, weights, metrics)."""
-    return sorted(p.relative_to(out) for p in (out / "seed0" / "imp").rglob("*") if p.is_file())
+def result_files(paths):
+    """Every deterministic result file of seed 0's IMP chains (masks, weights, metrics)."""
+    root = Path(paths.seed_dir(0)) / "imp"
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
 
 
-def assert_same_results(out_a, out_b):
-    files = result_files(out_a)
-    assert files and files == result_files(out_b)
+def assert_same_results(paths_a, paths_b):
+    files = result_files(paths_a)
+    assert files and files == result_files(paths_b)
     for rel in files:
-        assert (out_a / rel).read_bytes() == (out_b / rel).read_bytes(), rel
+        a, b = (Path(p.seed_dir(0)) / "imp" / rel for p in (paths_a, paths_b))
+        assert a.read_bytes() == b.read_bytes(), rel
 
 
 def test_two_clean_runs_give_byte_identical_masks_weights_and_metrics(tiny_run, tmp_path):
     snakemake(tmp_path, IMP_TARGET)
-    assert_same_results(tiny_run[1], tmp_path / "results" / "tiny")
+    assert_same_results(tiny_run[1], Paths("tiny", tmp_path))
 
 
 def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
@@ -37,27 +42,27 @@ def test_killed_run_resumes_to_the_same_results(tiny_run, tmp_path):
            "--cores", "2", IMP_TARGET, "--configfile", str(TINY)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    log = tmp_path / "logs" / "tiny" / "seed0" / "imp" / "dilt" / "p0" / "round2.log"
+    paths = Paths("tiny", tmp_path)
+    log = Path(paths.log("seed0/imp/dilt/p0/round2"))
     deadline = time.time() + 300
     while not (log.exists() and "epoch 1/" in log.read_text()) and time.time() < deadline:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert log.exists(), "the training job never started"
-    out = tmp_path / "results" / "tiny"
-    assert not (out / "tables" / "imp.tsv").exists()
-    for path in out.rglob("*.safetensors"):  # whatever looks finished is complete
+    assert not Path(paths.table("imp")).exists()
+    for path in Path(paths.results).rglob("*.safetensors"):  # what looks finished is complete
         load_file(path)
     snakemake(tmp_path, "--unlock")  # a SIGKILLed snakemake cannot release its lock
     snakemake(tmp_path, IMP_TARGET, "--rerun-incomplete")
-    assert_same_results(tiny_run[1], out)
+    assert_same_results(tiny_run[1], paths)
 
 
 @pytest.fixture
 def imp_run(tmp_path):
     """The tiny IMP chains up to round 1, finished."""
-    snakemake(tmp_path, "results/tiny/seed0/imp/dilt/p0/round1/metrics.json")
-    return tmp_path, tmp_path / "results" / "tiny"
+    snakemake(tmp_path, TINY_PATHS.imp("metrics.json", "dilt", "p0", 1, 0))
+    return tmp_path, Paths("tiny", tmp_path)
 
 
 def error_lines(proc):
@@ -65,12 +70,12 @@ def error_lines(proc):
 
 
 def run_round2(workdir):
-    return snakemake(workdir, "results/tiny/seed0/imp/dilt/p0/round2/metrics.json", check=False)
+    return snakemake(workdir, TINY_PATHS.imp("metrics.json", "dilt", "p0", 2, 0), check=False)
 
 
 def test_truncated_checkpoint_names_the_file_and_leaves_finished_results(imp_run):
-    workdir, out = imp_run
-    mask = out / "seed0" / "imp" / "dilt" / "p0" / "round1" / "mask.safetensors"
+    workdir, paths = imp_run
+    mask = Path(paths.imp("mask.safetensors", "dilt", "p0", 1, 0))
     mask.write_bytes(mask.read_bytes()[:100])
     before = mask.stat().st_mtime_ns
     proc = run_round2(workdir)
@@ -78,7 +83,7 @@ def test_truncated_checkpoint_names_the_file_and_leaves_finished_results(imp_run
     (line,) = error_lines(proc)
     assert "round1/mask.safetensors: not a readable safetensors file" in line
     assert mask.stat().st_mtime_ns == before
-    assert not (out / "seed0" / "imp" / "dilt" / "p0" / "round2" / "metrics.json").exists()
+    assert not Path(paths.imp("metrics.json", "dilt", "p0", 2, 0)).exists()
 
 
 @pytest.mark.parametrize("change,message", [
@@ -86,8 +91,8 @@ def test_truncated_checkpoint_names_the_file_and_leaves_finished_results(imp_run
     ("reshape", "mask 'conv1.weight' has shape (2, 2)"),
 ])
 def test_mask_that_does_not_fit_the_architecture(imp_run, change, message):
-    workdir, out = imp_run
-    path = out / "seed0" / "imp" / "dilt" / "p0" / "round1" / "mask.safetensors"
+    workdir, paths = imp_run
+    path = paths.imp("mask.safetensors", "dilt", "p0", 1, 0)
     mask = load_file(path)
     if change == "drop":
         del mask["fc2.weight"]
@@ -105,8 +110,8 @@ def test_mask_that_does_not_fit_the_architecture(imp_run, change, message):
     (lambda m: m.update(probe=[]), "the probe set is empty"),
 ])
 def test_hand_edited_manifest_is_rejected(imp_run, edit, message):
-    workdir, out = imp_run
-    path = out / "partitions.json"
+    workdir, paths = imp_run
+    path = Path(paths.partitions())
     manifest = json.loads(path.read_text())
     edit(manifest)
     path.write_text(json.dumps(manifest))

@@ -10,14 +10,17 @@ byte-identical to the local session run `tiny_run`. Then one job is made to fail
 import re
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from slurm_cluster import require_slurm, run_snakemake, sacct_states
 from workflow_run import REPO, TINY
 
-IMP = "results/tiny/seed0/imp/dilt"
-TARGETS = [f"{IMP}/p0/round1/metrics.json", f"{IMP}/p1/round1/metrics.json",
-           "results/tiny/seed0/gw/round0/gw.tsv", "results/tiny/seed0/retrain/core/round1.json"]
+from dilt.paths import Paths
+
+TINY_PATHS = Paths("tiny")
+TARGETS = [TINY_PATHS.imp("metrics.json", "dilt", p, 1, 0) for p in ("p0", "p1")] + [
+    TINY_PATHS.analysis("gw.tsv", 0, 0), TINY_PATHS.retrain("core", 1, 0)]
 SUBMITTED = {"partitions": 1, "imp_dense": 2, "imp_round": 2, "distances": 2, "gw": 1,
              "retrain": 1}
 LOCAL = {"init": 1, "tickets": 1}
@@ -53,7 +56,7 @@ def slurm():
 def cluster_run(slurm, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("slurm_tiny")
     proc = slurm_snakemake(workdir, *TARGETS)
-    return workdir, workdir / "results" / "tiny", proc
+    return workdir, Path(Paths("tiny", workdir).results), proc
 
 
 def test_cluster_jobs_complete_and_small_rules_stay_local(slurm, cluster_run):
@@ -73,7 +76,7 @@ def test_cluster_results_equal_the_local_run(slurm, cluster_run, tiny_run):
     # overlap, 2 distances + GW, 1 retrained ticket
     assert len(files) == 2 + 1 + 2 * (4 + 3) + 6 + 3 + 1, sorted(files)
     for rel, data in files.items():
-        assert data == (tiny_run[1] / rel).read_bytes(), f"{rel} differs from the local run"
+        assert data == (Path(tiny_run[1].results) / rel).read_bytes(), f"{rel} differs"
 
 
 def test_failed_job_fails_the_run_and_finished_outputs_stay(slurm, cluster_run, tiny_run):
@@ -88,7 +91,7 @@ def test_failed_job_fails_the_run_and_finished_outputs_stay(slurm, cluster_run, 
     jobs = submitted_rules(proc.stdout)
     assert Counter(jobs.values()) == {"imp_round": 3}  # p0 round 1, its retry, p1 round 1
     assert sorted(sacct_states(proc.stdout).values()) == ["COMPLETED", "FAILED", "FAILED"]
-    log = (workdir / "logs/tiny/seed0/imp/dilt/p0/round1.log").read_text()
+    log = Path(Paths("tiny", workdir).log("seed0/imp/dilt/p0/round1")).read_text()
     assert "round0/mask.safetensors: not a readable safetensors file" in log
     after = snapshot(out)
     rerun = {rel for rel in before.keys() | after.keys() if "round1" in rel.parts
@@ -96,5 +99,6 @@ def test_failed_job_fails_the_run_and_finished_outputs_stay(slurm, cluster_run, 
     assert {rel: after[rel] for rel in after.keys() - rerun} == \
         {rel: before[rel] for rel in before.keys() - rerun}, "finished outputs changed"
     p1 = {rel for rel in rerun if rel.parts[3] == "p1"}
-    assert len(p1) == 3 and all(after[rel] == (tiny_run[1] / rel).read_bytes() for rel in p1)
+    local = Path(tiny_run[1].results)
+    assert len(p1) == 3 and all(after[rel] == (local / rel).read_bytes() for rel in p1)
     assert not [rel for rel in rerun - p1 if rel in after], "the failed job left outputs"

@@ -38,7 +38,7 @@ def test_torch_jobs_import_no_library_they_do_not_use(script):
 def test_training_does_not_import_torch_dynamo():
     """Building a torch.optim optimizer imports torch._dynamo (over 1 s); train() must not."""
     loaded = modules_after(
-        "import torch\nfrom dilt import models, train\nfrom dilt.feeds import TensorFeed\n"
+        "import torch\nfrom dilt import models, train\nfrom dilt.batches import TensorFeed\n"
         "m = models.init_model({'arch': 'conv4', 'width': 4, 'fc_width': 8, 'ignore': []}, "
         "(1, 8, 8), 3, 0)\ndata = TensorFeed(torch.randn(20, 1, 8, 8), torch.arange(20) % 3)\n"
         "train.train(m, None, data, {'epochs': 1, 'batch_size': 8, 'lr': 0.1, "

@@ -3,7 +3,7 @@
 import torch
 
 from dilt import models, pruning, train
-from dilt.feeds import TensorFeed
+from dilt.batches import TensorFeed
 
 CFG = {"arch": "conv4", "width": 4, "fc_width": 16, "ignore": []}
 TRAIN = {"epochs": 2, "batch_size": 16, "lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}

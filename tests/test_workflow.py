@@ -1,6 +1,6 @@
 """A real tiny run of the whole DAG: every file contract, then nothing left to do."""
 
-import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,6 +9,8 @@ import torch
 from safetensors.numpy import load_file
 from workflow_run import TINY, snakemake
 
+from dilt.io import read_json
+from dilt.paths import Paths
 from dilt.pruning import magnitude_prune
 
 ROUNDS, FRACTION, PARTS = 3, 0.2, ["p0", "p1"]
@@ -25,8 +27,8 @@ def run(tiny_run):
 
 
 def test_partitions_manifest(run):
-    _, out = run
-    manifest = json.loads((out / "partitions.json").read_text())
+    _, P = run
+    manifest = read_json(P.partitions())
     assert manifest["dataset"] == "digits" and manifest["num_classes"] == 10
     assert [p["classes"] for p in manifest["partitions"]] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
     assert len(manifest["probe"]) == 40 and len(set(manifest["probe"])) == 40
@@ -35,13 +37,13 @@ def test_partitions_manifest(run):
 
 
 def test_imp_rounds_follow_the_density_schedule_and_keep_pruned_weights_zero(run):
-    _, out = run
+    _, P = run
     for part in PARTS:
         previous = None
         for r in range(ROUNDS + 1):
-            d = out / "seed0" / "imp" / "dilt" / part / f"round{r}"
-            mask, trained = load_file(d / "mask.safetensors"), load_file(d / "trained.safetensors")
-            metrics = json.loads((d / "metrics.json").read_text())
+            mask = load_file(P.imp("mask.safetensors", "dilt", part, r, 0))
+            trained = load_file(P.imp("trained.safetensors", "dilt", part, r, 0))
+            metrics = read_json(P.imp("metrics.json", "dilt", part, r, 0))
             assert sorted(mask) == sorted(f"{x}.weight" for x in LAYERS)
             total = sum(m.size for m in mask.values())
             kept = sum(int(m.sum()) for m in mask.values())
@@ -57,18 +59,16 @@ def test_imp_rounds_follow_the_density_schedule_and_keep_pruned_weights_zero(run
 
 
 def test_tickets_and_overlap_table(run):
-    _, out = run
+    _, P = run
     for r in (0, 1, 3):
-        d = out / "seed0" / "tickets" / f"round{r}"
-        t = {name: load_file(d / f"{name}.safetensors") for name in TICKETS[:5]}
-        chains = [load_file(out / "seed0" / "imp" / "dilt" / p / f"round{r}" / "mask.safetensors")
-                  for p in PARTS]
+        t = {name: load_file(P.ticket(name, r, 0)) for name in TICKETS[:5]}
+        chains = [load_file(P.imp("mask.safetensors", "dilt", p, r, 0)) for p in PARTS]
         for key in chains[0]:
             assert (t["core"][key] == (chains[0][key] & chains[1][key])).all()
             assert (t["union"][key] == (chains[0][key] | chains[1][key])).all()
             assert (t["specialist_p0"][key] == (chains[0][key] & ~chains[1][key])).all()
             assert t["random"][key].sum() == t["union"][key].sum()
-        overlap = pd.read_csv(d / "overlap.tsv", sep="\t").set_index("layer")
+        overlap = pd.read_csv(P.overlap(r, 0), sep="\t").set_index("layer")
         assert list(overlap.columns) == ["params", "density_p0", "density_p1", "jaccard",
                                          "chance_jaccard", "core_density", "union_density"]
         assert set(overlap.index) == {f"{x}.weight" for x in LAYERS} | {"all"}
@@ -78,8 +78,8 @@ def test_tickets_and_overlap_table(run):
 
 
 def test_retrained_tickets_report_accuracy_per_split(run):
-    _, out = run
-    table = pd.read_csv(out / "tables" / "retrain.tsv", sep="\t")
+    _, P = run
+    table = pd.read_csv(P.table("retrain"), sep="\t")
     assert len(table) == (len(TICKETS) + len(BASELINES)) * 2 + 1
     for col in ["ticket", "round", "seed", "sparsity", "density", "acc_all", "acc_p0", "acc_p1",
                 "acc_class0", "chance"]:
@@ -87,21 +87,20 @@ def test_retrained_tickets_report_accuracy_per_split(run):
     at3 = table[table["round"] == 3].set_index("ticket")["density"]
     assert at3["core"] <= at3["mask_p0"] <= at3["union"]
     assert at3["random"] == pytest.approx(at3["union"])
-    dense = json.loads((out / "seed0" / "retrain" / "dense" / "round0.json").read_text())
+    dense = read_json(P.retrain("dense", 0, 0))
     assert dense["density"] == 1.0
 
 
 def test_distance_matrices_and_gw_table(run):
-    _, out = run
-    d = out / "seed0" / "gw" / "round3"
+    _, P = run
     for part in PARTS:
-        with np.load(d / f"distances_{part}.npz") as npz:
+        with np.load(P.analysis(f"distances_{part}.npz", 3, 0)) as npz:
             assert list(npz.files) == LAYERS
             for name in LAYERS:
                 m = npz[name]
                 assert m.dtype == np.float32 and m.shape == (40, 40)
                 assert np.allclose(m, m.T) and np.allclose(np.diag(m), 0)
-    gw = pd.read_csv(d / "gw.tsv", sep="\t", index_col=0)
+    gw = pd.read_csv(P.analysis("gw.tsv", 3, 0), sep="\t", index_col=0)
     labels = [f"{p}:{x}" for p in PARTS for x in LAYERS]
     assert list(gw.index) == labels and list(gw.columns) == labels
     values = gw.to_numpy()
@@ -110,39 +109,38 @@ def test_distance_matrices_and_gw_table(run):
 
 
 def test_clusters_blocks_and_correlation(run):
-    _, out = run
-    d = out / "seed0" / "gw" / "round3"
-    clusters = pd.read_csv(d / "clusters.tsv", sep="\t")
+    _, P = run
+    clusters = pd.read_csv(P.analysis("clusters.tsv", 3, 0), sep="\t")
     assert list(clusters.columns) == ["node", "part", "layer", "depth", "cluster"]
     assert len(clusters) == 12 and clusters["cluster"].nunique() >= 2
-    blocks = pd.read_csv(d / "blocks.tsv", sep="\t")
+    blocks = pd.read_csv(P.analysis("blocks.tsv", 3, 0), sep="\t")
     assert {"cluster", "n_layers", "layers", "mean_jaccard", "mean_gw",
             "mean_chance_jaccard"} <= set(blocks.columns)
     assert blocks["n_layers"].sum() == len(LAYERS)
-    corr = json.loads((d / "correlation.json").read_text())
+    corr = read_json(P.analysis("correlation.json", 3, 0))
     assert -1 <= corr["spearman_rho"] <= 1 and 0 < corr["p_value"] <= 1
     assert corr["n_layers"] == len(LAYERS) and corr["permutations"] == 199
 
 
 def test_figures_exist(run):
-    _, out = run
+    _, P = run
     for fig in ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
                 "specialist_heatmap", "imp_accuracy", "acc_vs_round", "acc_vs_time",
                 "per_class_accuracy", "transfer_bars"]:
-        assert (out / "figures" / f"{fig}.pdf").read_bytes()[:4] == b"%PDF"
-        assert (out / "figures" / f"{fig}.png").read_bytes()[:4] == b"\x89PNG"
+        assert Path(P.figure(fig, "pdf")).read_bytes()[:4] == b"%PDF"
+        assert Path(P.figure(fig, "png")).read_bytes()[:4] == b"\x89PNG"
 
 
-def load_round(out, method, part, r, name):
-    return load_file(out / "seed0" / "imp" / method / part / f"round{r}" / name)
+def load_round(P, method, part, r, name):
+    return load_file(P.imp(name, method, part, r, 0))
 
 
 def test_colt_chains_train_under_the_and_of_their_pruned_masks(run):
-    _, out = run
+    _, P = run
     for r in range(1, ROUNDS + 1):
-        shared = [load_round(out, "colt", p, r, "mask.safetensors") for p in PARTS]
-        previous = [load_round(out, "colt", p, r - 1, "mask.safetensors") for p in PARTS]
-        trained = [load_round(out, "colt", p, r - 1, "trained.safetensors") for p in PARTS]
+        shared = [load_round(P, "colt", p, r, "mask.safetensors") for p in PARTS]
+        previous = [load_round(P, "colt", p, r - 1, "mask.safetensors") for p in PARTS]
+        trained = [load_round(P, "colt", p, r - 1, "trained.safetensors") for p in PARTS]
         each = [magnitude_prune({k: torch.from_numpy(w[k]) for k in m},
                                 {k: torch.from_numpy(v) for k, v in m.items()}, FRACTION)
                 for w, m in zip(trained, previous, strict=True)]
@@ -150,45 +148,44 @@ def test_colt_chains_train_under_the_and_of_their_pruned_masks(run):
             assert (shared[0][key] == shared[1][key]).all()
             assert (shared[0][key] == (each[0][key] & each[1][key]).numpy()).all()
             for p in PARTS:
-                final = load_round(out, "colt", p, r, "trained.safetensors")
+                final = load_round(P, "colt", p, r, "trained.safetensors")
                 assert (final[key][~shared[0][key]] == 0).all()
     assert sum(m.sum() for m in shared[0].values()) < sum(
-        m.sum() for m in load_round(out, "lth", "full", ROUNDS, "mask.safetensors").values())
+        m.sum() for m in load_round(P, "lth", "full", ROUNDS, "mask.safetensors").values())
 
 
 def test_late_rewinding_point_is_kept_by_round_zero(run):
-    _, out = run
-    init = load_file(out / "seed0" / "init.safetensors")
+    _, P = run
+    init = load_file(P.init(0))
     for method, parts in CHAINS.items():
         for part in parts:
-            rewind = load_round(out, method, part, 0, "rewind.safetensors")
+            rewind = load_round(P, method, part, 0, "rewind.safetensors")
             assert rewind.keys() == init.keys()
             assert not (rewind["conv1.weight"] == init["conv1.weight"]).all()
             for r in range(ROUNDS + 1):
-                metrics = json.loads((out / "seed0" / "imp" / method / part / f"round{r}" /
-                                      "metrics.json").read_text())
+                metrics = read_json(P.imp("metrics.json", method, part, r, 0))
                 assert metrics["rewind_step"] == 2 and metrics["fraction"] == FRACTION
 
 
 def test_baseline_masks_match_the_compared_densities(run):
-    _, out = run
+    _, P = run
     for r in (1, 3):
-        lth = load_round(out, "lth", "full", r, "mask.safetensors")
+        lth = load_round(P, "lth", "full", r, "mask.safetensors")
         total = sum(m.size for m in lth.values())
         for name in ["random_global", "random_lth", "snip", "grasp", "rigl"]:
-            mask = load_file(out / "seed0" / "baselines" / f"round{r}" / f"{name}.safetensors")
+            mask = load_file(P.baseline(name, r, 0))
             assert {k: (m.dtype, m.shape) for k, m in mask.items()} == {
                 k: (np.dtype(bool), m.shape) for k, m in lth.items()}
             kept = sum(int(m.sum()) for m in mask.values())
             assert abs(kept - total * (1 - FRACTION) ** r) <= len(mask), name
-        per_layer = load_file(out / "seed0" / "baselines" / f"round{r}" / "random_lth.safetensors")
+        per_layer = load_file(P.baseline("random_lth", r, 0))
         assert all(per_layer[k].sum() == lth[k].sum() for k in lth)
         assert any((per_layer[k] != lth[k]).any() for k in lth)
 
 
 def test_exp1_table(run):
-    _, out = run
-    table = pd.read_csv(out / "tables" / "exp1.tsv", sep="\t")
+    _, P = run
+    table = pd.read_csv(P.table("exp1"), sep="\t")
     assert list(table.columns) == [
         "stage", "method", "ticket", "seed", "round", "target_sparsity", "density", "sparsity",
         "accuracy", "evaluated_on", "chance", "find_seconds"]
@@ -209,11 +206,11 @@ def test_exp1_table(run):
 
 
 def test_exp4_transfer_table(run):
-    _, out = run
-    info = json.loads((out / "transfer" / "mnist1d" / "dataset.json").read_text())
+    _, P = run
+    info = read_json(P.transfer_target("dataset.json", "mnist1d"))
     assert info["input_shape"] == [1, 8, 8] and info["num_classes"] == 10
     assert (info["n_train"], info["n_test"]) == (240, 60)
-    table = pd.read_csv(out / "tables" / "exp4.tsv", sep="\t")
+    table = pd.read_csv(P.table("exp4"), sep="\t")
     assert list(table.columns) == ["target", "ticket", "seed", "round", "density", "sparsity",
                                    "acc", "chance", "init_seed", "train_acc", "train_loss"]
     assert sorted(table["ticket"]) == ["core", "dense", "lth", "random", "union"]
@@ -224,9 +221,10 @@ def test_exp4_transfer_table(run):
 
 
 def test_report_bundles_every_figure(run):
-    workdir, out = run
-    snakemake(workdir, "--report", str(out / "report.html"))
-    html = (out / "report.html").read_text(errors="replace")
+    workdir, P = run
+    report = Path(P.results) / "report.html"
+    snakemake(workdir, "--report", str(report))
+    html = report.read_text(errors="replace")
     for fig in ["acc_vs_sparsity", "acc_vs_time", "transfer_bars", "per_class_accuracy",
                 "fig1_gw_heatmap"]:
         assert f"{fig}.png" in html
@@ -235,10 +233,10 @@ def test_report_bundles_every_figure(run):
 def test_too_late_rewind_step_names_the_key(tmp_path):
     override = tmp_path / "late.yaml"
     override.write_text("imp: {rewind_step: 100000}\n")
-    target = "results/tiny/seed0/imp/lth/full/round0/rewind.safetensors"
+    target = Paths("tiny").imp("rewind.safetensors", "lth", "full", 0, 0)
     proc = snakemake(tmp_path, target, configfiles=[TINY, override], check=False)
     assert proc.returncode != 0
-    log = (tmp_path / "logs" / "tiny" / "seed0" / "imp" / "lth" / "full" / "round0.log")
+    log = Path(Paths("tiny", tmp_path).log("seed0/imp/lth/full/round0"))
     assert "imp.rewind_step: 100000 is not below the" in log.read_text()
     assert not (tmp_path / target).exists()
 

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from dilt import io
+from dilt import io, rule_job
 from dilt.blocks import block_table, same_layer_gw, spearman_permutation
-from dilt.script import run
 
 
 def main(smk, log):
@@ -37,4 +36,5 @@ def main(smk, log):
     })
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from dilt import io
+from dilt import io, rule_job
 from dilt.clustering import spectral_clusters
-from dilt.script import run
 
 
 def main(smk, log):
@@ -19,4 +18,5 @@ def main(smk, log):
     io.write_tsv(smk.output[0], table)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,8 +1,7 @@
 """Rule cost_table: CPU seconds, wall seconds and peak memory per rule from benchmark files."""
 
-from dilt import io
+from dilt import io, rule_job
 from dilt.cost import cost_table
-from dilt.script import run
 
 
 def main(smk, log):
@@ -12,4 +11,5 @@ def main(smk, log):
     io.write_tsv(smk.output[0], table)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

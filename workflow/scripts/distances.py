@@ -1,15 +1,14 @@
 """Rule distances: probe-set pairwise-distance matrix of each representation layer of one chain."""
 
-from dilt import io, jobs, models
+from dilt import io, models, rule_job
 from dilt.gw import distance_matrix
 from dilt.representations import layer_outputs
-from dilt.script import run, threads
 
 
 def main(smk, log):
-    threads(smk)
-    (_, test_feed), manifest = jobs.context(smk, train=False)
-    model = jobs.model_from(smk, manifest, smk.input.trained)
+    rule_job.threads(smk)
+    (_, test_feed), manifest = rule_job.context(smk, train=False)
+    model = rule_job.model_from(smk, manifest, smk.input.trained)
     model.to(test_feed.device)
     probe = test_feed.subset(manifest["probe"])
     layers = models.representation_layers(model, smk.params.model)
@@ -21,4 +20,5 @@ def main(smk, log):
                                 for name, rep in outputs.items()})
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

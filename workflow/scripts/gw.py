@@ -2,9 +2,8 @@
 
 import pandas as pd
 
-from dilt import io
+from dilt import io, rule_job
 from dilt.gw import gw_matrix
-from dilt.script import run
 
 
 def main(smk, log):
@@ -19,4 +18,5 @@ def main(smk, log):
         table.to_csv(tmp, sep="\t", float_format="%.8g")
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

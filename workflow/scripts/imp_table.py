@@ -1,19 +1,13 @@
 """Rule imp_table: per-round metrics of every IMP chain as one tidy table."""
 
-import pandas as pd
-
-from dilt import io
-from dilt.script import run
-
-COLUMNS = ["method", "part", "seed", "round", "density", "test_acc", "train_acc",
-           "train_loss", "pruned_nonzero"]
+from dilt import io, rule_job, tables
 
 
 def main(smk, log):
-    table = pd.DataFrame([io.read_json(p) for p in smk.input])[COLUMNS]
-    table = table.sort_values(["method", "part", "seed", "round"])
+    table = tables.imp([io.read_json(p) for p in smk.input])
     log(f"{len(table)} rows")
     io.write_tsv(smk.output[0], table)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

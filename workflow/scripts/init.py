@@ -1,8 +1,7 @@
 """Rule init: theta0 of one seed."""
 
-from dilt import io, models
+from dilt import io, models, rule_job
 from dilt.partitions import load_manifest
-from dilt.script import run
 
 
 def main(smk, log):
@@ -14,4 +13,5 @@ def main(smk, log):
     io.save_tensors(smk.output[0], model.state_dict())
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

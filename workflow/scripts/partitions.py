@@ -2,21 +2,20 @@
 
 A missing or malformed dataset directory stops here with one line naming the path."""
 
-from dilt import data, io
+from dilt import datasets, io, rule_job
 from dilt.partitions import fingerprint, make_partitions, probe_indices
-from dilt.script import run
 
 
 def main(smk, log):
     ds_cfg, part_cfg, probe_cfg = smk.params.dataset, smk.params.partitions, smk.params.probe
-    dataset = data.load(ds_cfg)
+    dataset = datasets.load(ds_cfg)
     partitions = make_partitions(dataset.num_classes, part_cfg["k"], part_cfg["scheme"],
                                  part_cfg["classes"], part_cfg["seed"], dataset.name)
     classes = sorted(c for p in partitions for c in p["classes"])
     probe = probe_indices(dataset.test.y, classes, probe_cfg["per_class"], probe_cfg["seed"])
     log(f"{dataset.name}: {len(dataset.train.y)} train, {len(dataset.test.y)} test, "
         f"partitions {partitions}, {len(probe)} probe examples")
-    data.save_split(smk.output.data, dataset)
+    datasets.save_split(smk.output.data, dataset)
     io.write_json(smk.output.manifest, {
         "dataset": dataset.name,
         "num_classes": dataset.num_classes,
@@ -31,4 +30,5 @@ def main(smk, log):
     })
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,23 +1,23 @@
-"""Rule random_masks: random baselines at the compared densities, one mask per round."""
+"""Rule random_masks: random baselines at the compared densities, one mask per round: with
+the per-layer counts of a reference ticket (params.reference), or uniform over all weights."""
 
 import numpy as np
 
-from dilt import io, jobs, masks, models, train
+from dilt import io, masks, models, rule_job, train
 from dilt.partitions import load_manifest
-from dilt.script import run
 from dilt.seeding import job_seed
 
 
 def main(smk, log):
     wc = smk.wildcards
-    model = jobs.model_from(smk, load_manifest(smk.input.partitions), smk.input.init)
+    model = rule_job.model_from(smk, load_manifest(smk.input.partitions), smk.input.init)
     params = dict(model.named_parameters())
     shapes = {n: tuple(params[n].shape) for n in models.prunable_names(model, smk.params.model)}
     references = list(smk.input.get("reference", []))
     for i, (rnd, density, path) in enumerate(zip(smk.params.rounds, smk.params.densities,
                                                   smk.output, strict=True)):
         rng = np.random.default_rng(job_seed(wc.seed, wc.kind, rnd))
-        if wc.kind == "random_lth":
+        if smk.params.reference:
             reference = io.load_arrays(references[i])
             train.check_mask(reference, model, list(shapes), references[i])
             mask = masks.random_like(reference, rng)
@@ -27,4 +27,5 @@ def main(smk, log):
         io.save_arrays(path, mask)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,17 +1,17 @@
-"""Rule saliency_masks: SNIP or GraSP scores at theta0 on the full training set; one mask per
-compared density (SNIP keeps the highest |g*w|, GraSP removes the highest -(Hg)*w)."""
+"""Rule saliency_masks: saliency scores (params.score, a dilt.saliency function: SNIP, GraSP)
+at theta0 on the full training set; one mask per compared density, keeping the highest
+scores (or, with params.removes_highest, removing them)."""
 
 import torch
 from torch import nn
 
-from dilt import devices, io, jobs, masks, models, pruning, saliency
-from dilt.script import run, threads
+from dilt import devices, io, masks, models, pruning, rule_job, saliency
 
 
 def main(smk, log):
-    threads(smk)
-    (train_feed, _), manifest = jobs.context(smk)
-    model = devices.prepare(jobs.model_from(smk, manifest, smk.input.init), train_feed.device)
+    rule_job.threads(smk)
+    (train_feed, _), manifest = rule_job.context(smk)
+    model = devices.prepare(rule_job.model_from(smk, manifest, smk.input.init), train_feed.device)
     names = models.prunable_names(model, smk.params.model)
     # Gradient flow over every weight matrix the network trains (head included); scores are
     # kept for the prunable ones only.
@@ -22,9 +22,9 @@ def main(smk, log):
         for x, y in train_feed.batches(smk.params.batch_size):
             yield loss_fn(model(devices.to_input(x)), y) / len(train_feed)
 
-    score_fn = saliency.snip_scores if smk.wildcards.kind == "snip" else saliency.grasp_scores
+    score_fn = getattr(saliency, smk.params.score)
     scores = {n: s.cpu() for n, s in score_fn(losses, weights).items() if n in names}
-    if smk.wildcards.kind == "grasp":
+    if smk.params.removes_highest:
         scores = {n: -s for n, s in scores.items()}
     total = sum(s.numel() for s in scores.values())
     for rnd, density, path in zip(smk.params.rounds, smk.params.densities, smk.output,
@@ -35,4 +35,5 @@ def main(smk, log):
         io.save_tensors(path, {n: m.to(torch.bool) for n, m in mask.items()})
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,15 +1,14 @@
 """Rule transfer: a source ticket on a fresh initialisation (another seed, new output layer)
 trained and tested on the transfer target."""
 
-from dilt import devices, io, masks, models, train
-from dilt.data import load_split
-from dilt.feeds import TensorFeed
-from dilt.script import run, threads
+from dilt import devices, io, masks, models, rule_job, train
+from dilt.batches import TensorFeed
+from dilt.datasets import load_split
 from dilt.seeding import job_seed
 
 
 def main(smk, log):
-    threads(smk)
+    rule_job.threads(smk)
     wc = smk.wildcards
     x_train, y_train, x_test, y_test = load_split(smk.input.data)
     device = devices.select(smk.params.device)
@@ -38,4 +37,5 @@ def main(smk, log):
     io.write_json(smk.output[0], result)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

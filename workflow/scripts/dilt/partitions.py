@@ -6,7 +6,8 @@ import json
 import numpy as np
 
 from .io import DiltError
-from .settings import NAMED_SCHEMES
+
+NAMED_SCHEMES = ("animals_vehicles", "superclass")
 
 # CIFAR-10 label ids: 0 airplane, 1 automobile, 8 ship, 9 truck are vehicles; 2-7 animals.
 ANIMALS_VEHICLES = [[2, 3, 4, 5, 6, 7], [0, 1, 8, 9]]
@@ -92,6 +93,16 @@ def probe_indices(labels, classes, per_class, seed):
 def fingerprint(obj):
     """Short stable hash of a JSON-serialisable description."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def classes_of(manifest, part):
+    """Class ids of a partition name ('full' means all classes -> None)."""
+    if part == "full":
+        return None
+    for p in manifest["partitions"]:
+        if p["name"] == part:
+            return p["classes"]
+    raise DiltError(f"partitions.json: no partition named '{part}'")
 
 
 def load_manifest(path):

@@ -22,20 +22,15 @@ def save(fig, outputs):
     plt.close(fig)
 
 
-def seed_of(path):
-    """The seed number in a results path (.../seed{s}/...)."""
-    import re
-
-    return int(re.search(r"/seed(\d+)/", str(path)).group(1))
-
-
-def read_per_seed(paths, **kwargs):
-    """Concatenate per-seed TSV tables with a 'seed' column."""
+def read_per_seed(paths, seeds, **kwargs):
+    """Concatenate per-seed TSV tables (one per seed, in the order of `seeds`) with a 'seed'
+    column."""
     import pandas as pd
 
     from .io import read_tsv
 
-    return pd.concat([read_tsv(p, **kwargs).assign(seed=seed_of(p)) for p in paths])
+    return pd.concat([read_tsv(p, **kwargs).assign(seed=seed)
+                      for p, seed in zip(paths, seeds, strict=True)])
 
 
 def mean_over_seeds(data, column, by):

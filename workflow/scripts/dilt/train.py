@@ -1,4 +1,4 @@
-"""Masked training on a feed (dilt.feeds): pruned weights stay exactly zero at every step."""
+"""Masked training on a feed (dilt.batches): pruned weights stay exactly zero at every step."""
 
 import math
 import time

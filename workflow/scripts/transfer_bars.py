@@ -4,8 +4,7 @@ each bar is labelled with the ticket's real sparsity (mean over seeds)."""
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from dilt import io, plotting
-from dilt.script import run
+from dilt import io, plotting, rule_job
 
 
 def main(smk, log):
@@ -33,4 +32,5 @@ def main(smk, log):
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

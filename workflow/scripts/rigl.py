@@ -3,16 +3,15 @@
 import numpy as np
 import torch
 
-from dilt import io, jobs, masks, models, rigl, train
-from dilt.script import run, threads
+from dilt import evaluation, io, masks, models, rigl, rule_job, train
 from dilt.seeding import job_seed
 
 
 def main(smk, log):
-    threads(smk)
+    rule_job.threads(smk)
     wc, cfg = smk.wildcards, smk.params.rigl
-    (train_feed, test_feed), manifest = jobs.context(smk)
-    model = jobs.model_from(smk, manifest, smk.input.init)
+    (train_feed, test_feed), manifest = rule_job.context(smk)
+    model = rule_job.model_from(smk, manifest, smk.input.init)
     params = dict(model.named_parameters())
     shapes = {n: tuple(params[n].shape) for n in models.prunable_names(model, smk.params.model)}
     counts = rigl.layer_counts(shapes, cfg["distribution"], smk.params.density)
@@ -28,11 +27,12 @@ def main(smk, log):
     result = {"ticket": "rigl", "round": int(wc.round), "seed": int(wc.seed),
               "density": masks.density(final), "init_seed": int(wc.seed),
               "rigl_updates": hook.updates, "rigl_regrown": hook.regrown,
-              **jobs.evaluation(model, test_feed, manifest), **stats}
+              **evaluation.split_accuracies(model, test_feed, manifest), **stats}
     log(f"{hook.updates} updates, {hook.regrown} weights regrown; "
         f"test accuracy {result['acc_all']:.4f}")
     io.save_tensors(smk.output.mask, final)
     io.write_json(smk.output.result, result)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,16 +1,16 @@
-"""Disk datasets through torchvision: CIFAR python batches and ImageFolder class folders.
+"""Reading disk datasets through torchvision: CIFAR python batches and class folders.
 
 CIFAR-10/100 are read from the "python version" pickle batches by torchvision's CIFAR10 and
 CIFAR100 datasets (download=False). Those batches are pickles: that is the format the
 dataset is distributed in, and torchvision is the only code here that unpickles them.
 ImageNet and Stanford Cars are read as class folders (torchvision ImageFolder). Every check
 of a dataset directory raises a one-line DiltError naming the path and what was expected.
+Functions take the dataset's registry record (dilt.datasets.DatasetInfo) for its facts.
 """
 
 from pathlib import Path
 
 from .io import DiltError
-from .settings import NUM_CLASSES
 
 CIFAR_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
 CIFAR_FILES = {
@@ -18,24 +18,7 @@ CIFAR_FILES = {
                 [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]),
     "cifar100": ("train, test and meta", ["train", "test", "meta"]),
 }
-# Held-out split directory of each class-folder dataset, in order of preference.
-HELD_OUT = {"imagenet": ("val", "test"), "cars": ("test", "val")}
-STATS = {
-    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
-    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
-    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
-}
-DEFAULT_SIZE = 224
-
-
-def image_size(name, configured):
-    """Side of the square network input: 32 for CIFAR, dataset.image_size (default 224) else."""
-    if name in CIFAR_DIRS:
-        return 32
-    return configured or DEFAULT_SIZE
-
-
-def transform(name, train, size):
+def transform(record, train, size):
     """Standard augmentation for training, deterministic preprocessing for evaluation.
 
     CIFAR: random 32x32 crop of the 4-pixel zero-padded image + horizontal flip (train).
@@ -45,8 +28,8 @@ def transform(name, train, size):
     import torch
     from torchvision.transforms import v2
 
-    mean, std = STATS.get(name, STATS["imagenet"])
-    if name in CIFAR_DIRS:
+    mean, std = record.stats
+    if record.name in CIFAR_DIRS:
         geometry = [v2.RandomCrop(32, padding=4), v2.RandomHorizontalFlip()] if train else []
     elif train:
         geometry = [v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()]
@@ -69,7 +52,8 @@ def _cifar_class(name):
     })
 
 
-def _open_cifar(name, root, train, tf):
+def _open_cifar(record, root, train, tf):
+    name = record.name
     folder = Path(root) / CIFAR_DIRS[name]
     what, files = CIFAR_FILES[name]
     missing = [f for f in files if not (folder / f).is_file()]
@@ -81,32 +65,32 @@ def _open_cifar(name, root, train, tf):
     except Exception as exc:  # torchvision unpickles: errors of any type mean a bad file
         raise DiltError(f"{folder}: not readable as {name} python batches "
                         f"({type(exc).__name__}: {exc})") from None
-    if len(ds.classes) != NUM_CLASSES[name]:
+    if len(ds.classes) != record.num_classes:
         raise DiltError(f"{folder}: metadata lists {len(ds.classes)} classes, expected "
-                        f"{NUM_CLASSES[name]}")
+                        f"{record.num_classes}")
     return ds
 
 
-def _split_dirs(name, root):
+def _split_dirs(record, root):
     root = Path(root)
-    expected = (f"{name} as class folders: {root}/train/<class>/<images> and "
-                f"{root}/{HELD_OUT[name][0]}/<class>/<images>")
+    expected = (f"{record.name} as class folders: {root}/train/<class>/<images> and "
+                f"{root}/{record.held_out[0]}/<class>/<images>")
     if not root.is_dir():
         raise DiltError(f"{root}: no such directory (expected {expected})")
-    held = [root / d for d in HELD_OUT[name] if (root / d).is_dir()]
+    held = [root / d for d in record.held_out if (root / d).is_dir()]
     if not (root / "train").is_dir() or not held:
-        held_out = " or ".join(f"{d}/" for d in HELD_OUT[name])
+        held_out = " or ".join(f"{d}/" for d in record.held_out)
         raise DiltError(f"{root}: needs train/ and {held_out} (expected {expected})")
     return root / "train", held[0]
 
 
-def _open_folder(name, folder, tf):
+def _open_folder(record, folder, tf):
     from torchvision.datasets import ImageFolder
 
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
-    if len(classes) != NUM_CLASSES[name]:
+    if len(classes) != record.num_classes:
         raise DiltError(f"{folder}: {len(classes)} class folders, expected "
-                        f"{NUM_CLASSES[name]} for {name}")
+                        f"{record.num_classes} for {record.name}")
     try:
         ds = ImageFolder(str(folder), transform=tf)
     except (FileNotFoundError, OSError) as exc:
@@ -119,18 +103,19 @@ def _open_folder(name, folder, tf):
     return ds
 
 
-def open_split(name, root, train, size=None, transforms=False):
-    """The training (`train`) or held-out torchvision dataset of a disk dataset, after checking
-    the directory layout; with `transforms`, the split's transform is attached."""
+def open_split(record, root, train, side, transforms=False):
+    """The training (`train`) or held-out torchvision dataset of a disk dataset (its registry
+    record), after checking the directory layout; with `transforms`, the split's transform
+    for network inputs of side `side` is attached."""
     if root is None:
-        raise DiltError(f"dataset.data_root: required for {name}")
-    tf = transform(name, train, image_size(name, size)) if transforms else None
-    if name in CIFAR_DIRS:
-        ds, where = _open_cifar(name, root, train, tf), Path(root) / CIFAR_DIRS[name]
+        raise DiltError(f"dataset.data_root: required for {record.name}")
+    tf = transform(record, train, side) if transforms else None
+    if record.name in CIFAR_DIRS:
+        ds, where = _open_cifar(record, root, train, tf), Path(root) / CIFAR_DIRS[record.name]
     else:
-        where = _split_dirs(name, root)[0 if train else 1]
-        ds = _open_folder(name, where, tf)
-    labels, expected = set(ds.targets), set(range(NUM_CLASSES[name]))
+        where = _split_dirs(record, root)[0 if train else 1]
+        ds = _open_folder(record, where, tf)
+    labels, expected = set(ds.targets), set(range(record.num_classes))
     if labels != expected:
         split = "training" if train else "held-out"
         raise DiltError(f"{where}: the {split} split has labels outside 0..{len(expected) - 1} "
@@ -138,9 +123,9 @@ def open_split(name, root, train, size=None, transforms=False):
     return ds
 
 
-def open_splits(name, root, size=None):
+def open_splits(record, root, side):
     """(training, held-out) datasets without transforms: labels and layout checks."""
-    train, test = (open_split(name, root, t, size) for t in (True, False))
+    train, test = (open_split(record, root, t, side) for t in (True, False))
     if train.classes != test.classes:
         raise DiltError(f"{root}: the held-out split's classes differ from the training split's")
     return train, test

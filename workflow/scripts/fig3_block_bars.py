@@ -3,12 +3,11 @@
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from dilt import io, plotting
-from dilt.script import run
+from dilt import io, plotting, rule_job
 
 
 def main(smk, log):
-    data = plotting.read_per_seed(smk.input.blocks)
+    data = plotting.read_per_seed(smk.input.blocks, smk.params.seeds)
     data["block"] = "seed " + data["seed"].astype(str) + "\nblock " + data["cluster"].astype(str)
     stats = [io.read_json(p) for p in smk.input.correlation]
     fig, axes = plt.subplots(1, 2, figsize=(2 + 0.9 * len(data), 3.6))
@@ -21,12 +20,13 @@ def main(smk, log):
     sns.barplot(data=data, x="block", y="mean_gw", hue="seed", palette=smk.params.palette,
                 ax=axes[1], legend=False)
     axes[1].set(ylabel="mean GW, same layer across chains", xlabel="")
-    summary = "; ".join(f"seed {plotting.seed_of(p)}: rho={s['spearman_rho']:.2f}, "
+    summary = "; ".join(f"seed {seed}: rho={s['spearman_rho']:.2f}, "
                         f"p={s['p_value']:.3f}"
-                        for p, s in zip(smk.input.correlation, stats, strict=True))
+                        for seed, s in zip(smk.params.seeds, stats, strict=True))
     fig.suptitle(f"Blocks at round {smk.params.round}. Spearman(Jaccard, GW) over layers: "
                  f"{summary}", fontsize=8)
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -5,9 +5,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from dilt import io, plotting
+from dilt import io, plotting, rule_job
 from dilt.partitions import load_manifest
-from dilt.script import run
 
 
 def main(smk, log):
@@ -39,4 +38,5 @@ def main(smk, log):
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

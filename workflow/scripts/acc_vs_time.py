@@ -3,8 +3,7 @@
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from dilt import io, plotting
-from dilt.script import run
+from dilt import io, plotting, rule_job
 
 MARKERS = "osD^v<>Xp*h"
 
@@ -42,4 +41,5 @@ def main(smk, log):
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

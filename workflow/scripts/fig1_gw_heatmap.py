@@ -4,8 +4,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from dilt import io, plotting
-from dilt.script import run
+from dilt import io, plotting, rule_job
 
 
 def main(smk, log):
@@ -25,4 +24,5 @@ def main(smk, log):
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

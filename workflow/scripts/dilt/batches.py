@@ -118,20 +118,20 @@ class LoaderFeed:
 def open_feeds(manifest, data_path, device, workers, train=True):
     """(train, test) feeds of the dataset cached in `data_path` (train is None when not
     `train`). Disk datasets are checked to still hold the images the cache lists."""
-    from .data import load_split
+    from .datasets import info, load_split
 
     source = manifest["source"]
     if source["storage"] == "memory":
         x_train, y_train, x_test, y_test = load_split(data_path)
         return (TensorFeed(x_train, y_train, device) if train else None,
                 TensorFeed(x_test, y_test, device))
-    from .vision import open_split
+    from .disk_datasets import open_split
 
     _, y_train, _, y_test = load_split(data_path, with_images=False)
 
     def feed(split, y):
-        ds = open_split(manifest["dataset"], source["data_root"], split, source["image_size"],
-                        transforms=True)
+        ds = open_split(info(manifest["dataset"]), source["data_root"], split,
+                        source["image_size"], transforms=True)
         if not torch.equal(torch.as_tensor(ds.targets, dtype=torch.long), y):
             raise DiltError(f"{source['data_root']}: the images are not those listed in "
                             f"{data_path}; rerun the partitions rule")

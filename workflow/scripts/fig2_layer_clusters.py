@@ -3,12 +3,11 @@
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from dilt import plotting
-from dilt.script import run
+from dilt import plotting, rule_job
 
 
 def main(smk, log):
-    data = plotting.read_per_seed(smk.input)
+    data = plotting.read_per_seed(smk.input, smk.params.seeds)
     data["row"] = "seed " + data["seed"].astype(str) + " " + data["part"]
     data["cluster"] = data["cluster"].astype(str)
     rows = list(dict.fromkeys(data["row"]))
@@ -24,4 +23,5 @@ def main(smk, log):
     plotting.save(fig, smk.output)
 
 
-run(main, snakemake)  # noqa: F821
+if __name__ == "__main__":
+    rule_job.run(main, snakemake)  # noqa: F821

@@ -1,0 +1,94 @@
+"""Library steps the rule scripts call, and a script run outside the workflow."""
+
+import importlib
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dilt import imp, io, overlap, pruning, rule_job, tables
+
+
+def test_a_chains_round_mask_is_its_magnitude_prune_and_colt_the_and():
+    w = [{"a": torch.tensor([1.0, -4.0, 3.0, 2.0])}, {"a": torch.tensor([1.0, 2.0, 4.0, 3.0])}]
+    m = [{"a": torch.ones(4, dtype=torch.bool)}] * 2
+    own = imp.round_mask(m[:1], w[:1], 0.5, "global")
+    assert own["a"].tolist() == pruning.magnitude_prune(w[0], m[0], 0.5)["a"].tolist()
+    assert own["a"].tolist() == [False, True, True, False]
+    assert imp.round_mask(m, w, 0.5, "global")["a"].tolist() == [False, False, True, False]
+
+
+def test_rewind_keeper_copies_the_weights_after_k_steps():
+    model = torch.nn.Linear(2, 1)
+    kept, hook = imp.rewind_keeper(2)
+    for step in range(4):
+        with torch.no_grad():
+            model.weight.add_(1.0)
+        hook(step, model, None, None)
+        if step == 2:
+            expected = model.weight.detach().clone()
+    assert torch.equal(kept["weight"], expected)
+
+
+def test_pruned_nonzero_counts_pruned_weights_that_moved():
+    model = torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, 0.0], [0.5, 2.0]]))
+    mask = {"weight": torch.tensor([[True, False], [False, True]])}
+    assert imp.pruned_nonzero(model, mask) == 1
+
+
+def test_overlap_rows_by_hand():
+    a = {"l.0.w.weight": np.array([1, 1, 0, 0], bool), "x.weight": np.array([1, 0], bool)}
+    b = {"l.0.w.weight": np.array([1, 0, 1, 0], bool), "x.weight": np.array([1, 0], bool)}
+    tickets = {"core": {k: a[k] & b[k] for k in a}, "union": {k: a[k] | b[k] for k in a}}
+    rows = {r["layer"]: r for r in overlap.overlap_rows([a, b], tickets, ["p0", "p1"])}
+    assert set(rows) == {"l.0.w.weight", "x.weight", "l", "l.0", "all"}
+    assert rows["l.0.w.weight"]["jaccard"] == pytest.approx(1 / 3)
+    assert rows["l.0.w.weight"]["chance_jaccard"] == pytest.approx(0.25 / 0.75)
+    assert rows["x.weight"]["jaccard"] == 1.0
+    assert rows["all"]["params"] == 6 and rows["all"]["core_density"] == pytest.approx(2 / 6)
+    assert rows["all"]["union_density"] == pytest.approx(4 / 6)
+
+
+def test_exp1_table_families_targets_and_finding_time():
+    retrained = pd.DataFrame({"ticket": ["core", "colt", "snip", "dense"], "round": [2, 2, 2, 0],
+                              "seed": 0, "density": [0.5, 0.6, 0.64, 1.0],
+                              "acc_all": 0.9, "chance": 0.1})
+    imp_rounds = pd.DataFrame({"method": "lth", "part": "full", "seed": 0, "round": [0, 1],
+                               "density": [1.0, 0.8], "test_acc": 0.95})
+    bench = {(0, m, p, r): 10.0 for m, p in [("dilt", "p0"), ("dilt", "p1"), ("colt", "p0"),
+                                               ("colt", "p1"), ("lth", "full")]
+             for r in range(3)}
+    bench[(0, "snip", "full", None)] = 4.0
+    densities = {"dilt": [1, 0.8, 0.64], "lth": [1, 0.8, 0.64], "colt": [1, 0.5, 0.25]}
+    table = tables.exp1(retrained, imp_rounds, {"full": 10}, bench, ["p0", "p1"], densities)
+    by = table.set_index(["stage", "ticket", "round"])
+    assert by.loc[("retrain", "colt", 2), "target_sparsity"] == 0.75
+    assert by.loc[("retrain", "core", 2), "target_sparsity"] == pytest.approx(0.36)
+    assert by.loc[("retrain", "core", 2), "find_seconds"] == 40.0  # two chains, two rounds
+    assert by.loc[("retrain", "snip", 2), "method"] == "snip"
+    assert by.loc[("retrain", "snip", 2), "find_seconds"] == 4.0
+    assert np.isnan(by.loc[("retrain", "dense", 0), "find_seconds"])
+    assert by.loc[("imp", "full", 1), "find_seconds"] == 10.0
+    assert by.loc[("imp", "full", 1), "chance"] == 0.1
+
+
+def test_a_rule_script_runs_outside_the_workflow_with_a_stand_in(tmp_path):
+    script = importlib.import_module("tickets")
+    masks = [{"w": np.array([1, 1, 0, 0], bool)}, {"w": np.array([1, 0, 1, 0], bool)}]
+    for i, m in enumerate(masks):
+        io.save_arrays(tmp_path / f"m{i}.safetensors", m)
+    names = ["core", "union", "specialist_p0", "specialist_p1", "random"]
+    smk = rule_job.stand_in(
+        input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)]},
+        output={"tickets": [str(tmp_path / f"{n}.safetensors") for n in names],
+                "overlap": str(tmp_path / "overlap.tsv")},
+        params={"parts": ["p0", "p1"], "tickets": names},
+        wildcards={"seed": "0", "round": "1"})
+    script.main(smk, log=lambda _: None)
+    assert io.load_arrays(tmp_path / "specialist_p1.safetensors")["w"].tolist() == [
+        False, False, True, False]
+    assert io.read_tsv(tmp_path / "overlap.tsv").set_index("layer").loc["w", "jaccard"] == \
+        pytest.approx(1 / 3)

@@ -1,0 +1,165 @@
+"""Checks across config keys that a JSON schema cannot express, and values derived from them
+(the rounds each stage compares, the nominal density of each round)."""
+
+from . import datasets, methods, partitions
+from .io import DiltError
+
+
+def fraction(cfg, method="dilt"):
+    """Per-round pruning fraction of an IMP method: imp.colt_fraction (if set) for COLT."""
+    if method == "colt" and cfg["imp"]["colt_fraction"] is not None:
+        return cfg["imp"]["colt_fraction"]
+    return cfg["imp"]["fraction"]
+
+
+def densities(cfg, method="dilt"):
+    """Nominal density of each IMP round of `method`'s chains: (1 - fraction)^r."""
+    keep = 1.0 - fraction(cfg, method)
+    return [keep**r for r in range(cfg["imp"]["rounds"] + 1)]
+
+
+def schedules(cfg):
+    """{IMP method: nominal density of each round} (see methods.nominal_density)."""
+    return {m: densities(cfg, m) for m in methods.IMP_METHODS}
+
+
+def retrain_rounds(cfg):
+    """Rounds to retrain: retrain.rounds, or the rounds nearest each retrain.sparsities entry."""
+    last = cfg["imp"]["rounds"]
+    if cfg["retrain"]["rounds"] is not None:
+        bad = [r for r in cfg["retrain"]["rounds"] if r > last]
+        if bad:
+            raise DiltError(f"retrain.rounds: {bad} beyond the last IMP round {last} (imp.rounds)")
+        return sorted(set(cfg["retrain"]["rounds"]))
+    sparsity = [1.0 - d for d in densities(cfg)]
+    rounds = []
+    for target in cfg["retrain"]["sparsities"]:
+        best = min(range(last + 1), key=lambda r: abs(sparsity[r] - target))
+        if abs(sparsity[best] - target) > 0.05:
+            raise DiltError(f"retrain.sparsities: {target} is not reached within 0.05 by any "
+                            f"of the {last} IMP rounds (max {sparsity[-1]:.3f}); raise imp.rounds")
+        rounds.append(best)
+    return sorted(set(rounds))
+
+
+def resolve_round(r, cfg, key):
+    """A round index where negative values count back from the last IMP round."""
+    last = cfg["imp"]["rounds"]
+    resolved = r + last + 1 if r < 0 else r
+    if not 0 <= resolved <= last:
+        raise DiltError(f"{key}: round {r} outside 0..{last} (imp.rounds)")
+    return resolved
+
+
+def gw_rounds(cfg):
+    return sorted({resolve_round(r, cfg, "gw.rounds") for r in cfg["gw"]["rounds"]})
+
+
+def figure_round(cfg):
+    r = resolve_round(cfg["gw"]["figure_round"], cfg, "gw.figure_round")
+    if r not in gw_rounds(cfg):
+        raise DiltError(f"gw.figure_round: round {r} is not among gw.rounds {gw_rounds(cfg)}")
+    return r
+
+
+def transfer_rounds(cfg):
+    """Rounds whose tickets are transferred: transfer.rounds, or the sparsest retrained round."""
+    rounds = cfg["transfer"]["rounds"]
+    if rounds is None:
+        return [max(retrain_rounds(cfg))]
+    bad = [r for r in rounds if r > cfg["imp"]["rounds"]]
+    if bad:
+        raise DiltError(f"transfer.rounds: {bad} beyond the last IMP round "
+                        f"{cfg['imp']['rounds']} (imp.rounds)")
+    return sorted(set(rounds))
+
+
+def check_dataset(cfg):
+    """Disk datasets need dataset.data_root; dataset.image_size applies to datasets whose
+    input side is not fixed (class folders)."""
+    ds = cfg["dataset"]
+    record = datasets.info(ds["name"])
+    if record.storage == "disk" and not ds["data_root"]:
+        raise DiltError(f"dataset.data_root: required for {ds['name']} (the dataset directory)")
+    if ds["image_size"] is not None and (record.storage != "disk" or record.input_side):
+        raise DiltError(f"dataset.image_size: not used by {ds['name']}")
+    return record
+
+
+def check_partitions(cfg, num_classes):
+    parts, name = cfg["partitions"], cfg["dataset"]["name"]
+    if parts["classes"] is not None and parts["scheme"] != "explicit":
+        raise DiltError("partitions.classes: only used with partitions.scheme: explicit")
+    if parts["scheme"] == "explicit" and not parts["classes"]:
+        raise DiltError("partitions.classes: required when partitions.scheme is explicit")
+    if parts["scheme"] in ("contiguous", "random") and parts["k"] > num_classes:
+        raise DiltError(f"partitions.k: {parts['k']} partitions but {name} has {num_classes} "
+                        "classes")
+    partitions.make_partitions(num_classes, parts["k"], parts["scheme"], parts["classes"],
+                               parts["seed"], name)
+
+
+def check_tickets(cfg):
+    """Tickets named in the config exist, and their masks' IMP methods are enabled."""
+    imp, k = cfg["imp"]["methods"], cfg["partitions"]["k"]
+    methods.check_tickets("baselines.methods", cfg["baselines"]["methods"], imp, k)
+    methods.check_tickets("baselines.reinit", cfg["baselines"]["reinit"], imp, k)
+    for name in cfg["baselines"]["reinit"]:
+        if methods.parse(name).method.kind not in (methods.IMP_CHAIN, methods.DERIVED):
+            raise DiltError(f"baselines.reinit: '{name}' is not an IMP-derived ticket")
+    if cfg["transfer"]["target"] is not None:
+        methods.check_tickets("transfer.tickets", cfg["transfer"]["tickets"], imp, k)
+        bad = [t for t in cfg["transfer"]["tickets"]
+               if methods.parse(t).method.kind == methods.TRAINED_SPARSE
+               or methods.parse(t).reinit]
+        if bad:
+            raise DiltError(f"transfer.tickets: {bad} have no fixed mask to transfer")
+
+
+def check(cfg):
+    """Raise DiltError naming the key for combinations the schema cannot reject."""
+    record = check_dataset(cfg)
+    check_partitions(cfg, record.num_classes)
+    retrain_rounds(cfg)
+    figure_round(cfg)
+    check_tickets(cfg)
+    if cfg["transfer"]["target"] is not None:
+        transfer_rounds(cfg)
+
+
+def load_schema(path):
+    """The config schema of `path`, with the names the registries know as enums: dataset.name
+    and transfer.target (dilt.datasets), baselines.methods (dilt.methods)."""
+    import yaml
+
+    with open(path) as fh:
+        schema = yaml.safe_load(fh)
+    props = schema["properties"]
+    props["dataset"]["properties"]["name"]["enum"] = list(datasets.REGISTRY)
+    props["transfer"]["properties"]["target"]["enum"] = [
+        *(d.name for d in datasets.REGISTRY.values() if d.transfer), None]
+    props["baselines"]["properties"]["methods"]["items"]["enum"] = methods.baseline_names()
+    return schema
+
+
+def validate(cfg, schema_path):
+    """Fill in the schema's defaults (in place) and raise DiltError naming the key of the
+    first violation."""
+    import copy
+
+    import jsonschema
+
+    def set_defaults(validator, properties, instance, schema):
+        for name, sub in properties.items():
+            if "default" in sub and isinstance(instance, dict):
+                instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from jsonschema.Draft202012Validator.VALIDATORS["properties"](
+            validator, properties, instance, schema)
+
+    validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                             {"properties": set_defaults})
+    errors = sorted(validator(load_schema(schema_path)).iter_errors(cfg),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        key = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise DiltError(f"{key}: {errors[0].message}")

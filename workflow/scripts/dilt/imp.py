@@ -1,0 +1,43 @@
+"""One round of iterative magnitude pruning: the round's mask, the weights kept for late
+rewinding, and the check that pruned weights stayed zero."""
+
+import torch
+
+from . import pruning
+
+
+def dense_mask(model, names):
+    """Round 0: every prunable weight kept."""
+    return {n: torch.ones_like(p, dtype=torch.bool) for n, p in model.named_parameters()
+            if n in names}
+
+
+def round_mask(previous, trained, fraction, scope):
+    """mask_r from round r-1 of the chains it reads (methods.round_sources): each chain's
+    trained weights pruned by magnitude under its mask, then the AND over chains (one chain:
+    its own pruned mask; COLT: the shared mask)."""
+    return pruning.colt_prune(trained, previous, fraction, scope)
+
+
+def rewind_keeper(step):
+    """(kept, hook): a training hook that copies the weights (to the CPU) into `kept` after
+    `step` optimizer steps."""
+    kept = {}
+
+    def hook(current, model, _masks, _opt):
+        if current == step:
+            kept.update({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+
+    return kept, hook
+
+
+def pruned_nonzero(model, mask):
+    """Number of pruned weights that are not exactly zero (0 after correct masked training)."""
+    params = dict(model.named_parameters())
+    return int(sum(int((params[n].detach().cpu()[~m] != 0).sum()) for n, m in mask.items()))
+
+
+def layer_density(mask):
+    """{parameter name: kept fraction}."""
+    return {n: float(m.float().mean()) for n, m in mask.items()}
+
