@@ -180,15 +180,15 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
     n, batch = len(data), cfg["batch_size"]
     per_epoch = math.ceil(n / batch)
     total = total_steps(n, cfg)
-    step = start_step
-    sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, correct, examples
+    step, tally = start_step, _Tally(device)
     if resume is not None:
-        step = _restore(resume, checkpoint.path, model, opt, masks, hook, sums, group.rank)
+        step = _restore(resume, checkpoint.path, model, opt, masks, hook, tally, group.rank)
         log(f"resumed from {checkpoint.path} at step {step}")
     sched = _schedule(opt, total, min(round(cfg.get("warmup_epochs", 0) * per_epoch),
                                       total - 1), step)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.get("label_smoothing", 0.0),
                                   reduction="mean" if group.world == 1 else "sum")
+    trained = [p for p in params.values() if p.requires_grad]
     buffers = [b for b in model.buffers() if b.is_floating_point()]
     clip = cfg.get("grad_clip")
     info = devices.describe(device, group.world)
@@ -198,10 +198,10 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
     model.train()
     for epoch in range(step // per_epoch, cfg["epochs"]):
         if step == epoch * per_epoch:
-            sums.zero_()
+            tally = _Tally(device)
         for x, y in order.batches(data, batch, seed, epoch, step - epoch * per_epoch,
                                   group.rank, group.world):
-            torch.manual_seed(job_seed(seed, "step", step, group.rank))
+            devices.reseed(device, job_seed(seed, "step", step, group.rank))
             size = min(batch, n - (step - epoch * per_epoch) * batch)  # the global batch
             opt.zero_grad(set_to_none=True)
             if len(y):
@@ -210,9 +210,9 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
                     loss = loss_fn(out, y)
                 (loss if group.world == 1 else loss / size).backward()
             else:  # an empty shard of a last batch smaller than the processes
-                for param in params.values():
+                for param in trained:
                     param.grad = torch.zeros_like(param)
-            group.reduce(params.values(), buffers)
+            group.reduce(trained, buffers)
             if hook is not None:
                 hook(step, model, masks, opt)
             for name, m in masks.items():
@@ -224,12 +224,10 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
             step += 1
             done += size
             if len(y):
-                sums[0] += loss.detach().double() * (len(y) if group.world == 1 else 1)
-                sums[1] += (out.argmax(1) == y).sum()
-                sums[2] += len(y)
+                tally.add(loss.detach().double() * (len(y) if group.world == 1 else 1), out, y)
             if checkpoint is not None and step < total and checkpoint.due(step, group):
-                _save(checkpoint, group, model, opt, masks, hook, sums, step, job)
-        loss_sum, correct, seen = group.sum_(sums.clone()).tolist()
+                _save(checkpoint, group, model, opt, masks, hook, tally, step, job)
+        loss_sum, correct, seen = tally.total(group)
         train_loss, train_acc = loss_sum / seen, correct / seen
         seconds = time.perf_counter() - clock
         log(f"epoch {epoch + 1}/{cfg['epochs']} loss {train_loss:.4f} acc {train_acc:.4f} "
@@ -240,10 +238,41 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
             "runtime": info}
 
 
-def _save(checkpoint, group, model, opt, masks, hook, sums, step, job):
-    """Checkpoint the training state (rank 0 writes; the epoch's sums move to rank 0)."""
-    total = group.sum_(sums.clone())
-    sums.copy_(total if group.rank == 0 else total.zero_())
+class _Tally:
+    """The current epoch's summed loss, correct predictions and examples on this rank."""
+
+    def __init__(self, device):
+        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self.correct = torch.zeros((), dtype=torch.long, device=device)
+        self.seen = 0
+
+    def add(self, loss_sum, out, y):
+        self.loss += loss_sum
+        self.correct += (out.argmax(1) == y).sum()
+        self.seen += len(y)
+
+    def packed(self):
+        """(loss, correct, seen) as one float64 tensor (exact for counts below 2**53)."""
+        return torch.stack([self.loss, self.correct.double(),
+                            torch.tensor(float(self.seen), dtype=torch.float64,
+                                         device=self.loss.device)])
+
+    def unpack(self, packed):
+        self.loss.copy_(packed[0])
+        self.correct.copy_(packed[1].long())
+        self.seen = int(packed[2])
+
+    def total(self, group):
+        """(loss, correct, seen) summed over the ranks of `group`."""
+        if group.world == 1:
+            return self.loss.item(), self.correct.item(), self.seen
+        return tuple(group.sum_(self.packed()).tolist())
+
+
+def _save(checkpoint, group, model, opt, masks, hook, tally, step, job):
+    """Checkpoint the training state (rank 0 writes; the epoch's tally moves to rank 0)."""
+    sums = group.sum_(tally.packed())
+    tally.unpack(sums if group.rank == 0 else torch.zeros_like(sums))
     if group.rank:
         return
     params = dict(model.named_parameters())
@@ -259,8 +288,8 @@ def _save(checkpoint, group, model, opt, masks, hook, sums, step, job):
                                        if not torch.is_tensor(v)}})
 
 
-def _restore(resume, path, model, opt, masks, hook, sums, rank):
-    """Load a checkpoint's state in place; returns its step. Rank 0 takes the epoch's sums."""
+def _restore(resume, path, model, opt, masks, hook, tally, rank):
+    """Load a checkpoint's state in place; returns its step. Rank 0 takes the epoch's tally."""
     tensors, meta = resume
 
     def part(prefix):
@@ -277,7 +306,7 @@ def _restore(resume, path, model, opt, masks, hook, sums, rank):
             opt.state.setdefault(param, {})[slot] = value if value.dim() == 0 else \
                 torch.empty_like(param, dtype=value.dtype).copy_(value)
         if rank == 0:
-            sums.copy_(tensors["sums"])
+            tally.unpack(tensors["sums"])
         if hasattr(hook, "load_state_dict"):
             hook.load_state_dict({**meta["hook"], **part("hook/")})
     except (KeyError, RuntimeError) as exc:
