@@ -319,6 +319,26 @@ def test_a_checkpoint_of_another_job_is_ignored(tmp_path):
     assert f"{path}: checkpoint of another job or version, training from the start" in logged
 
 
+def test_checkpoints_fall_due_by_steps_or_minutes_and_ranks_ask_rank_0():
+    from dilt.distributed import SOLO
+
+    class Ranks:
+        world, asked = 2, []
+
+        def agree(self, flag):
+            self.asked.append(flag)
+            return True
+
+    assert [checkpoint.Checkpoint("c", minutes=None, steps=5).due(s, SOLO)
+            for s in (4, 5, 10)] == [False, True, True]
+    assert checkpoint.Checkpoint("c", minutes=0).due(1, SOLO)
+    assert not checkpoint.Checkpoint("c", minutes=60).due(1, SOLO)
+    ranks, every = Ranks(), checkpoint.Checkpoint.POLL
+    assert [checkpoint.Checkpoint("c", minutes=0).due(s, ranks) for s in (1, every)] == \
+        [False, True]
+    assert ranks.asked == [True]  # only on polled steps, all ranks at once
+
+
 def test_remove_deletes_the_checkpoint_and_torn_writes(tmp_path):
     ckpt = checkpoint.Checkpoint(checkpoint.scratch_file(tmp_path, "results/x/round1/m.json"))
     assert ckpt.path == tmp_path / "results/x/round1/m.json.ckpt.safetensors"

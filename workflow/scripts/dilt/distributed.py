@@ -141,6 +141,11 @@ def launch(processes, device, target, args, rank_args):
     import torch.multiprocessing as mp
 
     check(processes, device)
+    local = [a for a in rank_args if getattr(a, "__module__", None) == "__main__"]
+    if local:
+        name = getattr(local[0], "__qualname__", type(local[0]).__qualname__)
+        raise DiltError(f"{name}: what other training processes receive (hooks) must be "
+                        f"defined in an importable module, not in the running script")
     ctx = mp.get_context("spawn")
     threads = torch.get_num_threads()
     share, sent = max(1, threads // processes), _copies(rank_args)
