@@ -61,7 +61,8 @@ class RigL:
     """Training hook (see train.train): every `every` steps before step `end`, each layer drops
     and regrows update_fraction * (its active weights). Changed weights and their optimizer
     state (momentum, Adam moments) are set to zero: dropped weights vanish, grown ones start
-    at zero."""
+    at zero. Its counters survive a resumed run through state_dict / load_state_dict; the
+    masks are training state (train.train checkpoints them)."""
 
     def __init__(self, alpha, every, end):
         self.alpha, self.every, self.end = alpha, every, end
@@ -85,3 +86,9 @@ class RigL:
                 m.copy_(new)
                 self.regrown += int((new & ~old).sum())
         self.updates += 1
+
+    def state_dict(self):
+        return {"updates": self.updates, "regrown": self.regrown}
+
+    def load_state_dict(self, state):
+        self.updates, self.regrown = state["updates"], state["regrown"]

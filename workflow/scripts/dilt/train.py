@@ -7,8 +7,10 @@ import torch
 from torch import nn
 from torch.optim.sgd import sgd
 
-from . import devices
+from . import checkpoint as ckpt
+from . import devices, distributed, order
 from .io import DiltError
+from .seeding import job_seed
 
 
 def check_mask(mask, model, names, path):
@@ -41,20 +43,15 @@ class _SGD:
 
     Same arithmetic as SGD(params, lr, momentum, weight_decay=..., nesterov=...) (tested), but
     a torch.optim optimizer object imports torch._dynamo on first use: over a second of CPU
-    in every training job, more than a default IMP round's training.
+    in every training job, more than a default IMP round's training. `state` is
+    {param: {"momentum_buffer": buffer}}, as torch.optim optimizers keep it.
     """
 
     def __init__(self, params, lr, momentum, weight_decay, nesterov):
         self.params = [p for p in params if p.requires_grad]
-        self.buffers = [None] * len(self.params)
+        self.state = {}
         self.param_groups = [{"lr": lr}]
         self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
-
-    @property
-    def state(self):
-        """{param: {"momentum_buffer": buffer}}, as torch.optim optimizers keep it."""
-        return {p: {"momentum_buffer": b}
-                for p, b in zip(self.params, self.buffers, strict=True) if b is not None}
 
     def zero_grad(self, set_to_none=True):
         for param in self.params:
@@ -62,17 +59,22 @@ class _SGD:
 
     @torch.no_grad()
     def step(self):
-        sgd(self.params, [p.grad for p in self.params], self.buffers,
+        buffers = [self.state.get(p, {}).get("momentum_buffer") for p in self.params]
+        sgd(self.params, [p.grad for p in self.params], buffers,
             weight_decay=self.weight_decay, momentum=self.momentum,
             lr=self.param_groups[0]["lr"], dampening=0.0, nesterov=self.nesterov,
             maximize=False, foreach=self.params[0].is_cuda)  # SGD's own default
+        if self.momentum:
+            for param, buffer in zip(self.params, buffers, strict=True):
+                self.state[param] = {"momentum_buffer": buffer}
 
 
 class _Schedule:
-    """LambdaLR's rule, lr = initial lr x factor(step), for _SGD and torch optimizers alike."""
+    """LambdaLR's rule, lr = initial lr x factor(step), for _SGD and torch optimizers alike;
+    it starts at step `start`."""
 
-    def __init__(self, opt, factor):
-        self.groups, self.factor, self.last = opt.param_groups, factor, 0
+    def __init__(self, opt, factor, start=0):
+        self.groups, self.factor, self.last = opt.param_groups, factor, start
         self.base = [group["lr"] for group in self.groups]
         self._set()
 
@@ -99,14 +101,14 @@ def _optimizer(model, cfg):
                              lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
 
-def _schedule(opt, total, warmup):
+def _schedule(opt, total, warmup, start=0):
     """Linear warm-up over `warmup` steps, then cosine decay to zero at step `total`."""
     def factor(step):
         if step < warmup:
             return (step + 1) / warmup
         return 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
 
-    return _Schedule(opt, factor)
+    return _Schedule(opt, factor, start)
 
 
 def total_steps(n, cfg):
@@ -114,50 +116,103 @@ def total_steps(n, cfg):
     return cfg["epochs"] * math.ceil(n / cfg["batch_size"])
 
 
-def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
+def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None, *, start_step=0,
+          checkpoint=None, processes=1):
     """Train `model` on the feed `data` under `mask`; returns training statistics.
 
     cfg (config section train): epochs, batch_size, lr, momentum, weight_decay, and
     optionally optimizer (sgd | adamw), warmup_epochs, label_smoothing, grad_clip (max global
-    norm of the masked gradient). The schedule is
-    cosine after the warm-up. `classes` restricts training to those classes (the head's other
-    outputs are unused). Gradients of pruned weights are zeroed before each step, so momentum
-    and weight decay never move them: pruned weights stay exactly zero. The model is moved
-    to the feed's device, in channels_last when it convolves; on CUDA it runs in bf16 autocast.
-    `hook(step, model, masks, opt)`, if given, runs after each backward pass and before the
-    pruned gradients are zeroed: the weights are those after `step` optimizer steps, the
-    gradients are dense, and `masks` (float, by name) may be changed in place (RigL).
+    norm of the masked gradient). The schedule is cosine after the warm-up. `classes`
+    restricts training to those classes (the head's other outputs are unused). Gradients of
+    pruned weights are zeroed before each step, so momentum and weight decay never move
+    them: pruned weights stay exactly zero. The model is moved to the feed's device, in
+    channels_last when it convolves; on CUDA it runs in bf16 autocast.
+
+    Epoch e visits the examples in an order drawn from (seed, e) (dilt.order) and step s
+    reseeds torch (dropout, drop-path) from (seed, s), so the steps from any step on do not
+    depend on where the run started. `start_step` k > 0 trains steps k..end only, the
+    learning-rate schedule and batch order continuing from step k with a fresh optimizer
+    (late rewinding, dilt.rewind; open_lth's start_step).
+
+    `hook(step, model, masks, opt)`, if given, runs after each backward pass (and gradient
+    all-reduce) and before the pruned gradients are zeroed: the weights are those after
+    `step` optimizer steps, the gradients are dense, and `masks` (float, by name) may be
+    changed in place (RigL). A hook with state_dict() / load_state_dict() (values: tensors
+    or JSON-able) keeps its state through a resumed run.
+
+    `checkpoint` (dilt.checkpoint.Checkpoint), if given, is resumed from when it holds a
+    checkpoint of this very job and written while training; removing it once the outputs
+    are written is the caller's part. `processes` > 1 trains data-parallel, one process per
+    GPU of the feed's device type (dilt.distributed); hooks then must be picklable and each
+    rank runs its own copy (this process's copy is rank 0's). The statistics hold the last
+    epoch's loss and accuracy and the device description (devices.describe).
     """
     if classes is not None:
         data = data.restrict(classes)
     if len(data) == 0:
         raise DiltError(f"partitions: no training examples for classes {classes}")
-    device = data.device
+    total = total_steps(len(data), cfg)
+    if not 0 <= start_step < total:
+        raise DiltError(f"start_step: {start_step} is not below the {total} training steps")
+    mask = mask or {}
+    job = resume = None
+    if checkpoint is not None:
+        job = ckpt.fingerprint(model, mask, data.labels, cfg, seed, classes, start_step)
+        resume = checkpoint.load(job, log)
+    args = (model, mask, data, cfg, seed, classes, hook, start_step, checkpoint, job, resume)
+    if processes == 1:
+        return _train(distributed.SOLO, *args, log)
+    return distributed.launch(processes, data.device, _train, (*args, log), (*args, None))
+
+
+def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, checkpoint, job,
+           resume, log):
+    """train()'s loop in one process of `group` (log None: a silent rank)."""
+    log = log or (lambda _: None)
+    device = data.device if group.world == 1 else group.device
+    if data.device != device:
+        data = distributed.on_device(data, device)
     devices.prepare(model, device)
     params = dict(model.named_parameters())
-    masks = {n: m.to(device, params[n].dtype) for n, m in (mask or {}).items()}
-    if mask:
-        apply_mask(model, mask)
+    masks = {n: m.to(device, params[n].dtype) for n, m in mask.items()}
+    apply_mask(model, masks)
     opt = _optimizer(model, cfg)
-    steps_per_epoch = math.ceil(len(data) / cfg["batch_size"])
-    total = total_steps(len(data), cfg)
-    warmup = min(round(cfg.get("warmup_epochs", 0) * steps_per_epoch), total - 1)
-    sched = _schedule(opt, total, warmup)
-    torch.manual_seed(seed)  # augmentation in the main process, dropout, drop-path
-    gen = torch.Generator().manual_seed(seed)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.get("label_smoothing", 0.0))
+    n, batch = len(data), cfg["batch_size"]
+    per_epoch = math.ceil(n / batch)
+    total = total_steps(n, cfg)
+    step, tally = start_step, _Tally(device)
+    if resume is not None:
+        step = _restore(resume, checkpoint.path, model, opt, masks, hook, tally, group.rank)
+        log(f"resumed from {checkpoint.path} at step {step}")
+    sched = _schedule(opt, total, min(round(cfg.get("warmup_epochs", 0) * per_epoch),
+                                      total - 1), step)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.get("label_smoothing", 0.0),
+                                  reduction="mean" if group.world == 1 else "sum")
+    trained = [p for p in params.values() if p.requires_grad]
+    buffers = [b for b in model.buffers() if b.is_floating_point()]
     clip = cfg.get("grad_clip")
-    start, step = time.perf_counter(), 0
+    info = devices.describe(device, group.world)
+    log(f"training steps {step}..{total}: "
+        + ", ".join(f"{k} {v}" for k, v in info.items() if v is not None))
+    clock, done = time.perf_counter(), 0
     model.train()
-    for epoch in range(cfg["epochs"]):
-        total_loss = torch.zeros((), dtype=torch.float64, device=device)
-        correct = torch.zeros((), dtype=torch.long, device=device)
-        for x, y in data.batches(cfg["batch_size"], gen):
-            with devices.autocast(device):
-                out = _logits(model, x, classes)
-                loss = loss_fn(out, y)
+    for epoch in range(step // per_epoch, cfg["epochs"]):
+        if step == epoch * per_epoch:
+            tally = _Tally(device)
+        for x, y in order.batches(data, batch, seed, epoch, step - epoch * per_epoch,
+                                  group.rank, group.world):
+            devices.reseed(device, job_seed(seed, "step", step, group.rank))
+            size = min(batch, n - (step - epoch * per_epoch) * batch)  # the global batch
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            if len(y):
+                with devices.autocast(device):
+                    out = _logits(model, x, classes)
+                    loss = loss_fn(out, y)
+                (loss if group.world == 1 else loss / size).backward()
+            else:  # an empty shard of a last batch smaller than the processes
+                for param in trained:
+                    param.grad = torch.zeros_like(param)
+            group.reduce(trained, buffers)
             if hook is not None:
                 hook(step, model, masks, opt)
             for name, m in masks.items():
@@ -167,15 +222,96 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None):
             opt.step()
             sched.step()
             step += 1
-            total_loss += loss.detach().double() * len(y)
-            correct += (out.argmax(1) == y).sum()
-        train_loss, train_acc = total_loss.item() / len(data), correct.item() / len(data)
-        seconds = time.perf_counter() - start
+            done += size
+            if len(y):
+                tally.add(loss.detach().double() * (len(y) if group.world == 1 else 1), out, y)
+            if checkpoint is not None and step < total and checkpoint.due(step, group):
+                _save(checkpoint, group, model, opt, masks, hook, tally, step, job)
+        loss_sum, correct, seen = tally.total(group)
+        train_loss, train_acc = loss_sum / seen, correct / seen
+        seconds = time.perf_counter() - clock
         log(f"epoch {epoch + 1}/{cfg['epochs']} loss {train_loss:.4f} acc {train_acc:.4f} "
-            f"elapsed {seconds:.1f}s ({(epoch + 1) * len(data) / seconds:.1f} samples/s)")
+            f"elapsed {seconds:.1f}s ({done / seconds:.1f} samples/s)")
     # Wall time goes to the log and the benchmark file only, so results stay byte-identical.
-    return {"epochs": cfg["epochs"], "steps": step, "train_loss": train_loss,
-            "train_acc": train_acc}
+    return {"epochs": cfg["epochs"], "steps": step, "start_step": start_step,
+            "train_loss": train_loss, "train_acc": train_acc,
+            "runtime": info}
+
+
+class _Tally:
+    """The current epoch's summed loss, correct predictions and examples on this rank."""
+
+    def __init__(self, device):
+        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self.correct = torch.zeros((), dtype=torch.long, device=device)
+        self.seen = 0
+
+    def add(self, loss_sum, out, y):
+        self.loss += loss_sum
+        self.correct += (out.argmax(1) == y).sum()
+        self.seen += len(y)
+
+    def packed(self):
+        """(loss, correct, seen) as one float64 tensor (exact for counts below 2**53)."""
+        return torch.stack([self.loss, self.correct.double(),
+                            torch.tensor(float(self.seen), dtype=torch.float64,
+                                         device=self.loss.device)])
+
+    def unpack(self, packed):
+        self.loss.copy_(packed[0])
+        self.correct.copy_(packed[1].long())
+        self.seen = int(packed[2])
+
+    def total(self, group):
+        """(loss, correct, seen) summed over the ranks of `group`."""
+        if group.world == 1:
+            return self.loss.item(), self.correct.item(), self.seen
+        return tuple(group.sum_(self.packed()).tolist())
+
+
+def _save(checkpoint, group, model, opt, masks, hook, tally, step, job):
+    """Checkpoint the training state (rank 0 writes; the epoch's tally moves to rank 0)."""
+    sums = group.sum_(tally.packed())
+    tally.unpack(sums if group.rank == 0 else torch.zeros_like(sums))
+    if group.rank:
+        return
+    params = dict(model.named_parameters())
+    tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
+    tensors.update({f"mask/{k}": m for k, m in masks.items()})
+    tensors.update({f"opt/{name}/{slot}": value for name, p in params.items()
+                    for slot, value in opt.state.get(p, {}).items()})
+    tensors["sums"] = sums
+    state = hook.state_dict() if hasattr(hook, "state_dict") else {}
+    tensors.update({f"hook/{k}": v for k, v in state.items() if torch.is_tensor(v)})
+    checkpoint.save(tensors, {"format": ckpt.FORMAT, "fingerprint": job, "step": step,
+                              "hook": {k: v for k, v in state.items()
+                                       if not torch.is_tensor(v)}})
+
+
+def _restore(resume, path, model, opt, masks, hook, tally, rank):
+    """Load a checkpoint's state in place; returns its step. Rank 0 takes the epoch's tally."""
+    tensors, meta = resume
+
+    def part(prefix):
+        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    try:
+        model.load_state_dict(part("model/"))
+        for name, m in masks.items():
+            m.copy_(tensors[f"mask/{name}"])
+        params = dict(model.named_parameters())
+        for key, value in part("opt/").items():
+            name, slot = key.rsplit("/", 1)
+            param = params[name]  # buffers in the parameter's device and memory layout
+            opt.state.setdefault(param, {})[slot] = value if value.dim() == 0 else \
+                torch.empty_like(param, dtype=value.dtype).copy_(value)
+        if rank == 0:
+            tally.unpack(tensors["sums"])
+        if hasattr(hook, "load_state_dict"):
+            hook.load_state_dict({**meta["hook"], **part("hook/")})
+    except (KeyError, RuntimeError) as exc:
+        raise DiltError(f"{path}: checkpoint does not fit this job ({exc})") from None
+    return meta["step"]
 
 
 @torch.no_grad()
