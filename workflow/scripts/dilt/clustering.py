@@ -110,9 +110,8 @@ def cloud_p(D, labels, k, draws, rng, seed=0):
 
     The clouds are ``uniform_box_distances`` of D's principal coordinates: the reference of
     Tibshirani, Walther & Hastie's gap statistic, used here as a Monte Carlo test at a
-    stated level instead of their one-standard-error rule (which calls about one uniform
-    sample in seven clustered). The reduction dW, not log W_k, is compared, so a scale
-    mismatch between D and its Euclidean part cancels.
+    stated level instead of their one-standard-error rule. The reduction dW, not log W_k,
+    is compared, so a scale mismatch between D and its Euclidean part cancels.
     """
     def reduction(dist, part):
         return log_dispersion(dist, part) - log_dispersion(dist, np.zeros(len(dist), int))
