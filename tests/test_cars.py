@@ -61,3 +61,14 @@ def test_missing_test_annotations_and_corrupt_mat_files_are_named(cars, tmp_path
     annos.unlink()
     with pytest.raises(DiltError, match="cars_test_annos_withlabels.mat: missing"):
         open_cars(tmp_path, False)
+
+
+def test_the_official_layout_prepares_in_annotation_order(cars, tmp_path):
+    from dilt import prepared
+
+    root, listed = cars
+    test = open_cars(root, False)
+    index = prepared.prepare("cars", test, tmp_path / "p", 8, log=lambda _: None)
+    assert index["labels"] == [c - 1 for c in listed["test"]]
+    assert index["classes"][0] == "Make 196 Sedan 2012"
+    assert prepared.PreparedSplit(tmp_path / "p").sizes[0].tolist() == [16, 24]

@@ -246,3 +246,11 @@ def test_training_on_a_prepared_feed_is_deterministic(tmp_path):
         train.train(model, None, feed, recipe, seed=3, classes=[0, 1, 2], log=lambda _: None)
         states.append(model.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+def test_an_unreadable_image_is_named(folder, tmp_path):
+    bad = folder.samples[4][0]
+    with open(bad, "wb") as fh:
+        fh.write(b"not a jpeg")
+    with pytest.raises(DiltError, match=f"{bad}: not a readable image"):
+        prepare(folder, tmp_path / "p")
