@@ -4,7 +4,7 @@ Each benchmark runs as its own process (so memory peaks and imports do not mix) 
 its rows back as JSON. Absolute times depend on this machine and its load; the ratios and
 targets are the point. The load average before and after is printed with the table.
 
-    .venv/bin/python bench/run_all.py [--only dag train gw memory] [--full-dag]
+    .venv/bin/python bench/run_all.py [--only dag train gw memory data] [--full-dag]
 
 The whole-DAG run uses bench/dag_reduced.yaml (the default with one seed, half the jobs) to
 keep `make bench` to a few minutes; --full-dag runs the default config (`make run`).
@@ -27,6 +27,7 @@ BENCHES = {
     "train": ["bench/bench_train.py"],
     "gw": ["bench/bench_gw.py"],
     "memory": ["bench/bench_memory.py"],
+    "data": ["bench/bench_data.py"],
 }
 
 

@@ -90,3 +90,37 @@ def write_class_folders(root, num_classes, held_out="val", per_class=(2, 1), siz
             folder = Path(root) / split / f"c{label:03d}"
             folder.mkdir(parents=True, exist_ok=True)
             Image.fromarray(img).save(folder / f"{i:05d}.png")
+
+
+def write_stanford_cars(root, num_classes=196, per_class=(1, 1), size=(24, 16), seed=0):
+    """root/stanford_cars in the official layout torchvision's StanfordCars reads: devkit/
+    cars_meta.mat (class_names), devkit/cars_train_annos.mat and
+    cars_test_annos_withlabels.mat (annotations: bbox_x1, bbox_y1, bbox_x2, bbox_y2, class,
+    fname), cars_train/*.jpg and cars_test/*.jpg. Class names sort in reverse id order and
+    images are listed in shuffled class order, so labels can only come from the annotations.
+    Returns {"train": [class ids of the listed images], "test": [...]} (ids 1..num_classes)."""
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(seed)
+    base = Path(root) / "stanford_cars"
+    (base / "devkit").mkdir(parents=True)
+    names = np.array([f"Make {num_classes - c:03d} Sedan 2012" for c in range(num_classes)],
+                     dtype=object)
+    savemat(base / "devkit" / "cars_meta.mat", {"class_names": names[None, :]})
+    fields = ["bbox_x1", "bbox_y1", "bbox_x2", "bbox_y2", "class", "fname"]
+    listed = {}
+    for split, n, annos in zip(("train", "test"), per_class, (
+            base / "devkit" / "cars_train_annos.mat", base / "cars_test_annos_withlabels.mat"),
+            strict=True):
+        labels = _labels(num_classes, n, rng)
+        folder = base / f"cars_{split}"
+        folder.mkdir()
+        records = np.zeros((1, len(labels)), dtype=[(f, object) for f in fields])
+        images = _images(labels, max(size), rng)[:, :size[1], :size[0]]
+        for i, (label, img) in enumerate(zip(labels, images, strict=True)):
+            fname = f"{i + 1:05d}.jpg"
+            Image.fromarray(img).save(folder / fname, quality=95)
+            records[0, i] = (1, 1, size[0], size[1], np.uint8(label + 1), fname)
+        savemat(annos, {"annotations": records})
+        listed[split] = [c + 1 for c in labels]
+    return listed
