@@ -7,7 +7,7 @@ import torch
 from fake_datasets import write_cifar10
 from PIL import Image
 
-from dilt import augment, prepared, vision
+from dilt import augment, datasets, disk_datasets, prepared
 from dilt.io import DiltError
 
 SHAPES = [(20, 30), (30, 20), (24, 24)]  # (height, width) of the fake JPEGs, in turn
@@ -208,12 +208,12 @@ def test_progressive_size_follows_ffcv_schedule():
 
 def test_cifar_is_stored_as_is_and_evaluates_like_the_torchvision_transform(tmp_path):
     written = write_cifar10(tmp_path, train_per_class=1, test_per_class=1)
-    test = vision.open_split("cifar10", tmp_path, False)
+    test = disk_datasets.open_split(datasets.info("cifar10"), tmp_path, False, 32)
     prepared.prepare("cifar10", test, tmp_path / "p", None, shard_size=4, log=lambda _: None)
     split = prepared.PreparedSplit(tmp_path / "p")
     assert np.array_equal(split.gather(range(10)), written["test"][0])
     x, y = next(prepared.PreparedFeed(split).batches(10))
-    reference = vision.open_split("cifar10", tmp_path, False, transforms=True)
+    reference = disk_datasets.open_split(datasets.info("cifar10"), tmp_path, False, 32, transforms=True)
     assert torch.allclose(x, torch.stack([reference[i][0] for i in range(10)]), atol=1e-5)
     assert y.tolist() == written["test"][1]
     train = prepared.PreparedFeed(split, train=True)
@@ -235,7 +235,7 @@ def test_training_on_a_prepared_feed_is_deterministic(tmp_path):
     from dilt import models, train
 
     write_cifar10(tmp_path, train_per_class=4, test_per_class=1)
-    ds = vision.open_split("cifar10", tmp_path, True)
+    ds = disk_datasets.open_split(datasets.info("cifar10"), tmp_path, True, 32)
     prepared.prepare("cifar10", ds, tmp_path / "p", None, log=lambda _: None)
     recipe = {"epochs": 2, "batch_size": 16, "lr": 0.05, "momentum": 0.9, "weight_decay": 5e-4}
     states = []

@@ -6,7 +6,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from dilt import saliency
-from dilt.feeds import LoaderFeed, TensorFeed
+from dilt.batches import LoaderFeed, TensorFeed
 from dilt.io import DiltError
 
 LABELS = torch.tensor([0] * 5 + [1] * 7 + [2] * 4)  # sorted by class, like ImageFolder

@@ -11,7 +11,7 @@ import torch
 from .io import DiltError
 
 
-def _select(labels, classes):
+def select_classes(labels, classes):
     """Which entries of `labels` are in `classes`, and a lookup mapping them to 0..k-1."""
     classes = torch.as_tensor(classes, dtype=torch.long)
     lookup = torch.full((int(max(labels.max(), classes.max())) + 1,), -1, dtype=torch.long)
@@ -38,7 +38,7 @@ class TensorFeed:
 
     def restrict(self, classes):
         """The examples of `classes`, relabelled 0..len(classes)-1."""
-        keep, lookup = _select(self.labels, classes)
+        keep, lookup = select_classes(self.labels, classes)
         keep = keep.to(self.device)
         return TensorFeed(self.x[keep], lookup.to(self.device)[self.y[keep]], self.device)
 
@@ -93,7 +93,7 @@ class LoaderFeed:
         return self.y
 
     def restrict(self, classes):
-        keep, lookup = _select(self.y, classes)
+        keep, lookup = select_classes(self.y, classes)
         return LoaderFeed(self.dataset, lookup[self.y[keep]], self.device, self.workers,
                           self.index[keep])
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .feeds import LoaderFeed, TensorFeed
+from .batches import LoaderFeed, TensorFeed
 from .io import DiltError
 
 TIMEOUT = timedelta(minutes=10)  # a rank waiting longer for the others fails the job

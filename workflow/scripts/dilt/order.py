@@ -11,7 +11,7 @@ read the images of the batches it skips.
 
 import torch
 
-from .feeds import TensorFeed
+from .batches import TensorFeed
 from .seeding import job_seed
 
 

@@ -209,7 +209,7 @@ class PreparedSplit:
 
 
 class PreparedFeed:
-    """Batches of a prepared split (dilt.feeds protocol), augmented on `device`.
+    """Batches of a prepared split (dilt.batches protocol), augmented on `device`.
 
     Training feeds (`train`): random-resized crop at `size` + flip (CIFAR: padded random
     crop + flip); held-out feeds: the central 87.5% of the shorter side resized to `size`
@@ -223,14 +223,14 @@ class PreparedFeed:
     def __init__(self, split, device="cpu", train=False, size=None, y=None, index=None):
         import torch
 
-        from .vision import STATS
+        from .datasets import info
 
         self.split, self.device, self.train = split, torch.device(device), train
         self.cifar = split.dataset in CIFAR
         self.size = split.resolution if self.cifar or size is None else size
         self.y = split.labels if y is None else y
         self.index = torch.arange(len(self.y)) if index is None else index
-        self.stats = STATS.get(split.dataset, STATS["imagenet"])
+        self.stats = info(split.dataset).stats
 
     def __len__(self):
         return len(self.y)
@@ -243,9 +243,9 @@ class PreparedFeed:
         return PreparedFeed(self.split, self.device, self.train, self.size, y, index)
 
     def restrict(self, classes):
-        from .feeds import _select
+        from .batches import select_classes
 
-        keep, lookup = _select(self.y, classes)
+        keep, lookup = select_classes(self.y, classes)
         return self._like(lookup[self.y[keep]], self.index[keep])
 
     def subset(self, indices):
