@@ -213,7 +213,8 @@ def test_cifar_is_stored_as_is_and_evaluates_like_the_torchvision_transform(tmp_
     split = prepared.PreparedSplit(tmp_path / "p")
     assert np.array_equal(split.gather(range(10)), written["test"][0])
     x, y = next(prepared.PreparedFeed(split).batches(10))
-    reference = disk_datasets.open_split(datasets.info("cifar10"), tmp_path, False, 32, transforms=True)
+    reference = disk_datasets.open_split(datasets.info("cifar10"), tmp_path, False, 32,
+                                         transforms=True)
     assert torch.allclose(x, torch.stack([reference[i][0] for i in range(10)]), atol=1e-5)
     assert y.tolist() == written["test"][1]
     train = prepared.PreparedFeed(split, train=True)

@@ -2,13 +2,16 @@
 
 Embedded datasets stay tensors on the device and are batched by indexing a seeded
 permutation (no per-sample work). Disk datasets go through a DataLoader with worker
-processes (augmentation runs there) and pinned memory on CUDA. Both feeds have the same
-methods, so training, evaluation and representation code does not branch on the kind.
+processes (augmentation runs there) and pinned memory on CUDA. Every feed (these two and
+dilt.prepared.PreparedFeed) has the same methods, so training, evaluation and representation
+code does not branch on the kind: len, labels, restrict, subset, to(device), batches (one
+pass, for evaluation) and shard_batches (the training order of dilt.order).
 """
 
 import torch
 
 from .io import DiltError
+from .seeding import job_seed
 
 
 def select_classes(labels, classes):
@@ -46,6 +49,15 @@ class TensorFeed:
         idx = torch.as_tensor(indices, dtype=torch.long, device=self.device)
         return TensorFeed(self.x[idx], self.y[idx], self.device)
 
+    def to(self, device):
+        return TensorFeed(self.x, self.y, device)
+
+    def shard_batches(self, shards, seed):
+        """(x, y) of each (batch number, positions) shard; `seed` is unused (no augmentation)."""
+        for _, idx in shards:
+            idx = idx.to(self.device)
+            yield self.x[idx], self.y[idx]
+
     def batches(self, batch_size, generator=None):
         """One pass: shuffled by `generator` (a CPU torch.Generator), in order without one."""
         n = len(self.y)
@@ -57,6 +69,22 @@ class TensorFeed:
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
             yield self.x[idx], self.y[idx]
+
+
+class _Augmented:
+    """Map-style dataset: feed position i -> (image i, i), augmented under the seed (seed, i),
+    so augmentation depends neither on the worker count nor on where a run resumed."""
+
+    def __init__(self, dataset, index, seed):
+        self.dataset, self.index, self.seed = dataset, index, seed
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, i):
+        with torch.random.fork_rng(devices=[]):  # the caller's random state stays untouched
+            torch.manual_seed(job_seed(self.seed, i))
+            return self.dataset[self.index[i]][0], i
 
 
 class _Picked:
@@ -100,6 +128,29 @@ class LoaderFeed:
     def subset(self, indices):
         idx = torch.as_tensor(indices, dtype=torch.long)
         return LoaderFeed(self.dataset, self.y[idx], self.device, self.workers, self.index[idx])
+
+    def to(self, device):
+        return LoaderFeed(self.dataset, self.y, device, self.workers, self.index)
+
+    def shard_batches(self, shards, seed):
+        """(x, y) of each (batch number, positions) shard through a DataLoader; an empty shard
+        gives (None, no labels)."""
+        from torch.utils.data import DataLoader
+
+        shards = [s.tolist() for _, s in shards]
+        pin = self.device.type == "cuda"
+        loader = DataLoader(_Augmented(self.dataset, self.index.tolist(), seed),
+                            batch_sampler=[s for s in shards if s], num_workers=self.workers,
+                            pin_memory=pin, prefetch_factor=4 if self.workers else None,
+                            generator=torch.Generator())
+        loaded = iter(loader)
+        for shard in shards:
+            if not shard:
+                yield None, torch.empty(0, dtype=torch.long, device=self.device)
+                continue
+            x, pos = next(loaded)
+            yield (x.to(self.device, non_blocking=pin),
+                   self.y[pos].to(self.device, non_blocking=pin))
 
     def batches(self, batch_size, generator=None):
         """One pass: shuffled by `generator` (it also seeds the workers), in order without."""

@@ -21,7 +21,6 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from .batches import LoaderFeed, TensorFeed
 from .io import DiltError
 
 TIMEOUT = timedelta(minutes=10)  # a rank waiting longer for the others fails the job
@@ -69,13 +68,6 @@ def rank_device(device, rank):
     if device.type != "cuda":
         return device
     return torch.device("cuda", (device.index or 0) + rank)
-
-
-def on_device(feed, device):
-    """The same training examples served on `device`."""
-    if isinstance(feed, TensorFeed):
-        return TensorFeed(feed.x, feed.y, device)
-    return LoaderFeed(feed.dataset, feed.y, device, feed.workers, feed.index)
 
 
 def check(processes, device):
@@ -127,7 +119,7 @@ def _main_hidden():
 def _copies(args):
     """What a spawned rank receives: models copied onto the CPU, feeds served from the CPU."""
     return tuple(copy.deepcopy(a).cpu() if isinstance(a, torch.nn.Module)
-                 else on_device(a, "cpu") if isinstance(a, (TensorFeed, LoaderFeed)) else a
+                 else a.to("cpu") if hasattr(a, "shard_batches") else a
                  for a in args)
 
 

@@ -254,22 +254,45 @@ class PreparedFeed:
         idx = torch.as_tensor(indices, dtype=torch.long)
         return self._like(self.y[idx], self.index[idx])
 
+    def to(self, device):
+        return PreparedFeed(self.split, device, self.train, self.size, self.y, self.index)
+
+    def shard_batches(self, shards, seed):
+        """(x, y) of each (batch number, positions) shard, augmented under a generator seeded
+        by (seed, batch number, first position): the same on a rerun or a resume."""
+        import torch
+
+        from .seeding import job_seed
+
+        for number, pos in shards:
+            if not len(pos):
+                yield None, torch.empty(0, dtype=torch.long, device=self.device)
+                continue
+            gen = torch.Generator().manual_seed(job_seed(seed, number, int(pos[0])))
+            yield self._load(pos, gen)
+
+    def _load(self, pos, generator):
+        """(x, y) of the feed positions `pos`, augmented with `generator`."""
+        import torch
+
+        pin = self.device.type == "cuda"
+        index = self.index[pos]
+        images = torch.from_numpy(self.split.gather(index.tolist()))
+        if pin:
+            images = images.pin_memory()
+        x = self._augment(images.to(self.device, non_blocking=pin), index, generator)
+        return x, self.y[pos].to(self.device, non_blocking=pin)
+
     def batches(self, batch_size, generator=None):
         """One pass: shuffled by `generator`, in order without one."""
         import torch
 
         n = len(self.y)
         order = torch.randperm(n, generator=generator) if generator is not None else None
-        pin = self.device.type == "cuda"
         for start in range(0, n, batch_size):
             pos = order[start:start + batch_size] if order is not None else torch.arange(
                 start, min(start + batch_size, n))
-            index = self.index[pos]
-            images = torch.from_numpy(self.split.gather(index.tolist()))
-            if pin:
-                images = images.pin_memory()
-            x = self._augment(images.to(self.device, non_blocking=pin), index, generator)
-            yield x, self.y[pos].to(self.device, non_blocking=pin)
+            yield self._load(pos, generator)
 
     def _augment(self, images, index, generator):
         from . import augment

@@ -171,7 +171,7 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
     log = log or (lambda _: None)
     device = data.device if group.world == 1 else group.device
     if data.device != device:
-        data = distributed.on_device(data, device)
+        data = data.to(device)
     devices.prepare(model, device)
     params = dict(model.named_parameters())
     masks = {n: m.to(device, params[n].dtype) for n, m in mask.items()}
