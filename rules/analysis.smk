@@ -57,6 +57,7 @@ rule clusters:
     params:
         n_clusters=config["gw"]["n_clusters"],
         max_clusters=config["gw"]["max_clusters"],
+        alpha=config["gw"]["cluster_alpha"],
     log:
         P.log("seed{seed}/gw/round{round}/clusters"),
     benchmark:
@@ -68,18 +69,20 @@ rule clusters:
 
 
 rule blocks:
-    """Per functional block: mean mask Jaccard vs mean same-layer GW, and their correlation."""
+    """Per functional block: mask overlap (raw, chance-corrected) vs same-layer GW, and the
+    correlation tests over layers."""
     localrule: True
     input:
         gw=P.analysis("gw.tsv"),
         clusters=P.analysis("clusters.tsv"),
-        overlap=P.overlap(),
+        masks=[P.imp("mask.safetensors", "dilt", p) for p in PARTS],
     output:
         blocks=P.analysis("blocks.tsv"),
         correlation=P.analysis("correlation.json"),
     params:
         parts=PARTS,
         permutations=config["gw"]["permutations"],
+        density_null_draws=config["gw"]["density_null_draws"],
     log:
         P.log("seed{seed}/gw/round{round}/blocks"),
     benchmark:

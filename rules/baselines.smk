@@ -1,21 +1,22 @@
-# Baseline masks at the compared densities, same mask contract as IMP. Which baseline a rule
-# writes, and how, comes from its record in dilt/methods.py.
+# Baseline masks at the target sparsities of the matched view, same mask contract as IMP.
+# Which baseline a rule writes, and how, comes from its record in dilt/methods.py. Random
+# controls with a ticket's per-layer counts are written with that ticket (rules tickets and
+# match).
 
 
 rule random_masks:
-    """Random masks: uniform over all prunable weights, or with a ticket's per-layer counts."""
+    """Random masks uniform over all prunable weights, one per target sparsity."""
     localrule: True
     input:
-        unpack(random_inputs),
+        init=P.init(),
+        partitions=P.partitions(),
     output:
-        [P.baseline("{kind}", r) for r in MASK_ROUNDS],
+        [P.baseline("{kind}", s) for s in TARGETS],
     wildcard_constraints:
         kind="|".join(methods.by_rule("random_masks")),
     params:
         model=config["model"],
-        rounds=MASK_ROUNDS,
-        densities=baseline_densities(),
-        reference=lambda wc: methods.RECORDS[wc.kind].reference,
+        sparsities=TARGETS,
     log:
         P.log("seed{seed}/baselines/{kind}"),
     benchmark:
@@ -27,21 +28,20 @@ rule random_masks:
 
 
 rule saliency_masks:
-    """Saliency at theta0 (SNIP, GraSP) on the full training set, one mask per density."""
+    """Saliency at theta0 (SNIP, GraSP) on a fixed class-balanced sample, one mask per target."""
     input:
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),
     output:
-        [P.baseline("{kind}", r) for r in MASK_ROUNDS],
+        [P.baseline("{kind}", s) for s in TARGETS],
     wildcard_constraints:
         kind="|".join(methods.by_rule("saliency_masks")),
     params:
         model=config["model"],
-        rounds=MASK_ROUNDS,
-        densities=baseline_densities(),
+        sparsities=TARGETS,
         score=lambda wc: methods.RECORDS[wc.kind].score,
-        removes_highest=lambda wc: methods.RECORDS[wc.kind].removes_highest,
+        saliency=config["baselines"]["saliency"],
         batch_size=config["train"]["batch_size"],
         device=config["device"],
         workers=config["workers"],
@@ -60,19 +60,18 @@ rule saliency_masks:
 
 
 rule rigl:
-    """RigL: sparse training from theta0 at the round's density; result as a retrained ticket."""
+    """RigL: sparse training from theta0 at a target sparsity; its own retraining result."""
     input:
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),
     output:
-        result=P.retrain("rigl"),
+        result=P.retrain("rigl", "sparsity{sparsity}"),
         mask=P.baseline("rigl"),
     params:
         model=config["model"],
         train=config["train"],
         rigl=config["baselines"]["rigl"],
-        density=lambda wc: DENSITIES["dilt"][int(wc.round)],
         device=config["device"],
         workers=config["workers"],
     threads: TRAIN_THREADS
@@ -80,9 +79,9 @@ rule rigl:
         mem_mb=2000,
         runtime=30,
     log:
-        P.log("seed{seed}/baselines/rigl/round{round}"),
+        P.log("seed{seed}/baselines/rigl/sparsity{sparsity}"),
     benchmark:
-        P.benchmark("seed{seed}/baselines/rigl/round{round}")
+        P.benchmark("seed{seed}/baselines/rigl/sparsity{sparsity}")
     conda:
         "../envs/torch.yaml"
     script:
@@ -90,4 +89,4 @@ rule rigl:
 
 
 # A trained-sparse method writes its own retraining result.
-ruleorder: rigl > retrain
+ruleorder: rigl > retrain_matched

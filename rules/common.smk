@@ -7,7 +7,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from dilt import configuration, methods  # noqa: E402
 from dilt.io import DiltError  # noqa: E402
-from dilt.paths import Paths  # noqa: E402
+from dilt.methods import MATCHED, ROUND  # noqa: E402
+from dilt.paths import Paths, point_name  # noqa: E402
 
 try:
     configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
@@ -20,15 +21,21 @@ SEEDS = config["seeds"]
 PARTS = [f"p{i}" for i in range(config["partitions"]["k"])]
 IMP_METHODS = config["imp"]["methods"]
 LAST = config["imp"]["rounds"]
-RETRAIN_ROUNDS = configuration.retrain_rounds(config)
+REWIND_STEP = config["imp"]["rewind_step"]
+RETRAIN_ROUNDS = configuration.retrain_rounds(config)  # same-round view (experiment 3)
+TARGETS = configuration.targets(config)  # matched view (experiment 1): target sparsities
+RETRAIN_START = configuration.retrain_start(config)
 GW_ROUNDS = configuration.gw_rounds(config)
 FIG_ROUND = configuration.figure_round(config)
 BASELINES = config["baselines"]["methods"]
-RETRAIN_TICKETS = methods.retrained(PARTS, IMP_METHODS, BASELINES, config["baselines"]["reinit"])
-DERIVED_TICKETS = methods.names(methods.by_rule("tickets"), PARTS)
+REINIT = config["baselines"]["reinit"]
+ROUND_TICKETS = methods.retrained(ROUND, PARTS, IMP_METHODS, BASELINES)
+MATCHED_TICKETS = methods.retrained(MATCHED, PARTS, IMP_METHODS, BASELINES, REINIT)
+ROUND_MADE = methods.written_together(ROUND, PARTS, IMP_METHODS, BASELINES)  # rule tickets
+MATCH_MADE = methods.written_together(MATCHED, PARTS, IMP_METHODS, BASELINES)  # rule match
 TARGET = config["transfer"]["target"]
 TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
-MASK_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
+TICKET_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
 DENSITIES = configuration.schedules(config)
 TRAIN_THREADS = config["threads"]
 
@@ -36,6 +43,7 @@ TRAIN_THREADS = config["threads"]
 wildcard_constraints:
     seed=r"\d+",
     round=r"\d+",
+    sparsity=r"0\.\d+",
     method="|".join(methods.IMP_METHODS),
     part=r"p\d+|full",
     ticket=r"[a-z0-9_]+",
@@ -61,34 +69,77 @@ def imp_inputs(wc):
     return inputs
 
 
-def mask_of(ticket, rnd, seed):
-    """The mask file a ticket trains under (none for the dense network)."""
-    return methods.mask_path(P, ticket, rnd, seed) or []
+def chain_files(name, rounds, seed="{seed}"):
+    """{method: [[file of each chain] per round]} of every enabled IMP method."""
+    return {m: [[P.imp(name, m, p, r, seed) for p in chains(m)] for r in rounds]
+            for m in IMP_METHODS}
 
 
-def ticket_mask(wc):
-    """The mask a retrain or transfer job trains under."""
-    return mask_of(wc.ticket, wc.round, wc.seed)
+def mask_of(ticket, point, seed):
+    """The mask file a ticket trains under at a point (none for the dense network)."""
+    return methods.mask_path(P, ticket, point, seed) or []
 
 
-def random_inputs(wc):
-    """theta0 (for the layer shapes) and the masks whose per-layer counts a random baseline
-    keeps, at every compared round."""
-    inputs = {"init": P.init(wc.seed), "partitions": P.partitions()}
-    reference = methods.RECORDS[wc.kind].reference
-    if reference:
-        inputs["reference"] = [mask_of(reference, r, wc.seed) for r in MASK_ROUNDS]
-    return inputs
+def round_mask(wc):
+    """Mask of a same-round retrain or transfer job."""
+    return mask_of(wc.ticket, (ROUND, int(wc.round)), wc.seed)
 
 
-def baseline_densities(wc=None):
-    """Nominal density of every compared round (the DiLT schedule), for one-shot baselines."""
-    return [DENSITIES["dilt"][r] for r in MASK_ROUNDS]
+def matched_mask(wc):
+    """Mask of a matched retrain job; an IMP-derived one exists once the seed's match
+    checkpoint has run."""
+    if methods.parse(wc.ticket).imp_derived:
+        checkpoints.match.get(seed=wc.seed)
+    return mask_of(wc.ticket, (MATCHED, wc.sparsity), wc.seed)
 
 
-def retrain_results():
-    return expand(P.retrain(), seed=SEEDS, ticket=RETRAIN_TICKETS, round=RETRAIN_ROUNDS) + \
-        expand(P.retrain("dense", 0), seed=SEEDS)
+def matched_start(wc):
+    """Start weights of a matched retrain job: LTH's rewind point for IMP-derived tickets
+    under retrain.start rewind, theta0 otherwise (re-initialised tickets: another seed's)."""
+    ticket = methods.parse(wc.ticket)
+    if RETRAIN_START == "rewind" and ticket.imp_derived and not ticket.reinit:
+        return P.imp("rewind.safetensors", "lth", "full", 0, wc.seed)
+    return P.init(wc.seed)
+
+
+def matched_start_step(wc):
+    ticket = methods.parse(wc.ticket)
+    rewound = RETRAIN_START == "rewind" and ticket.imp_derived and not ticket.reinit
+    return REWIND_STEP if rewound else 0
+
+
+def feasible(seed):
+    """{target sparsity: IMP-derived tickets matched at it} of a seed, read from its match
+    checkpoint's matching.tsv."""
+    import pandas as pd
+
+    path = Path(checkpoints.match.get(seed=seed).output[0]) / "matching.tsv"
+    table = pd.read_csv(path, sep="\t")
+    table = table[table["feasible"]]
+    return {s: set(table.loc[table["target_sparsity"] == s, "ticket"]) for s in TARGETS}
+
+
+def matched_jobs():
+    """(seed, ticket, target) of every matched retrain job whose ticket is feasible
+    (infeasible tickets are rows of matching.tsv and the exp1 table, not jobs)."""
+    jobs = []
+    for seed in SEEDS:
+        ok = feasible(seed)
+        for s in TARGETS:
+            for ticket in MATCHED_TICKETS:
+                parsed = methods.parse(ticket)
+                if not parsed.imp_derived or parsed.mask_ticket in ok[s]:
+                    jobs.append((seed, ticket, s))
+    return jobs
+
+
+def matched_results(wc=None):
+    return [P.retrain(t, point_name(MATCHED, s), seed) for seed, t, s in matched_jobs()]
+
+
+def round_results():
+    return expand(P.retrain(), seed=SEEDS, ticket=ROUND_TICKETS, round=RETRAIN_ROUNDS) + \
+        expand(P.retrain("dense", "round0"), seed=SEEDS)
 
 
 def transfer_jobs(pattern):
@@ -109,22 +160,24 @@ def imp_benchmarks(rule_obj, rounds):
 
 
 def baseline_benchmarks(name):
-    """Benchmark files of the jobs writing baseline `name`: one per seed, or one per seed and
-    round for trained-sparse methods."""
+    """(seed, target or None, benchmark file) of the jobs writing baseline `name`: one per
+    seed, or one per seed and target for trained-sparse methods."""
     record = methods.RECORDS[name]
-    rounds = RETRAIN_ROUNDS if record.kind == methods.TRAINED_SPARSE else [None]
-    return [(seed, rnd, expand(getattr(rules, record.rule).benchmark, seed=seed, kind=name,
-                               round=rnd)[0])
-            for seed in SEEDS for rnd in rounds]
+    if record.rule is None:  # a control: written by the match job
+        return []
+    targets = TARGETS if record.kind == methods.TRAINED_SPARSE else [None]
+    return [(seed, s, expand(getattr(rules, record.rule).benchmark, seed=seed, kind=name,
+                             sparsity=s)[0])
+            for seed in SEEDS for s in targets]
 
 
 def benchmark_index():
     """Benchmark file of every job that finds a mask, with what it found (for exp1.tsv)."""
     rows = [{"path": expand(rules.imp_round.benchmark, seed=s, method=m, part=p, round=r)[0],
-             "seed": s, "job": m, "part": p, "round": r}
+             "seed": s, "job": m, "part": p, "point": r}
             for m in IMP_METHODS for p in chains(m) for r in range(LAST + 1) for s in SEEDS]
-    return rows + [{"path": path, "seed": seed, "job": name, "part": "full", "round": rnd}
-                   for name in BASELINES for seed, rnd, path in baseline_benchmarks(name)]
+    return rows + [{"path": path, "seed": seed, "job": name, "part": "full", "point": s}
+                   for name in BASELINES for seed, s, path in baseline_benchmarks(name)]
 
 
 def benchmarks(wc):
@@ -133,17 +186,21 @@ def benchmarks(wc):
         "partitions": [rules.partitions.benchmark],
         "imp_dense": imp_benchmarks(rules.imp_dense, [0]),
         "imp_round": imp_benchmarks(rules.imp_round, range(1, LAST + 1)),
+        "match": expand(rules.match.benchmark, seed=SEEDS),
         "retrain": expand(rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS,
-                          ticket=[t for t in RETRAIN_TICKETS
-                                  if methods.parse(t).method.kind != methods.TRAINED_SPARSE])
+                          ticket=ROUND_TICKETS)
         + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
+        "retrain_matched": [
+            expand(rules.retrain_matched.benchmark, seed=seed, ticket=t, sparsity=s)[0]
+            for seed, t, s in matched_jobs()
+            if methods.parse(t).method.kind != methods.TRAINED_SPARSE],
         "transfer": transfer_jobs(rules.transfer.benchmark) if TARGET else [],
         "distances": expand(rules.distances.benchmark, seed=SEEDS, round=GW_ROUNDS, part=PARTS),
         "gw": expand(rules.gw.benchmark, seed=SEEDS, round=GW_ROUNDS),
     }
     for name in BASELINES:
-        rule_name = methods.RECORDS[name].rule
-        files.setdefault(rule_name, []).extend(p for *_, p in baseline_benchmarks(name))
+        for *_, path in baseline_benchmarks(name):
+            files.setdefault(methods.RECORDS[name].rule, []).append(path)
     return files
 
 
@@ -165,15 +222,17 @@ def round_files(name, rnd=FIG_ROUND):
 
 
 # Tickets drawn in the experiment-1 figures (per-partition tickets are experiment 3's).
-COMPARED = [t for t in RETRAIN_TICKETS if methods.parse(t).part is None] + ["dense"]
+COMPARED = [t for t in MATCHED_TICKETS if methods.parse(t).part is None] + ["dense"]
 FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
-           "specialist_heatmap", "imp_accuracy", "compute_cost", "acc_vs_round",
-           "acc_vs_time", "per_class_accuracy", *(["transfer_bars"] if TARGET else [])]
+           "specialist_heatmap", "specialist_controls", "imp_accuracy", "compute_cost",
+           "acc_vs_round", "acc_vs_time", "per_class_accuracy",
+           *(["transfer_bars"] if TARGET else [])]
+TABLES = ["retrain", "imp", "cost", "exp1", "exp1_same_round", "exp3", "comparisons",
+          *(["exp4"] if TARGET else [])]
 
 
 def all_outputs():
     figs = [P.figure(f, ext) for f in FIGURES for ext in ("pdf", "png")]
     analysis = [P.analysis(name, r, s) for s in SEEDS for r in GW_ROUNDS
                 for name in ("blocks.tsv", "correlation.json")]
-    tables = ["retrain", "imp", "cost", "exp1", *(["exp4"] if TARGET else [])]
-    return figs + analysis + [P.table(name) for name in tables]
+    return figs + analysis + [P.table(name) for name in TABLES]

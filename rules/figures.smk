@@ -68,7 +68,7 @@ rule fig3_block_bars:
 
 
 rule acc_vs_sparsity:
-    """Test accuracy of every retrained ticket against its real sparsity (mean, 95% CI)."""
+    """Experiment 1: accuracy of every ticket at matched real sparsity (mean, 95% CI)."""
     localrule: True
     input:
         P.table("exp1"),
@@ -105,6 +105,25 @@ rule specialist_heatmap:
         "../workflow/scripts/specialist_heatmap.py"
 
 
+rule specialist_controls:
+    """Experiment 3: each specialist and the core against its same-count random control."""
+    localrule: True
+    input:
+        P.table("exp3"),
+    output:
+        fig_outputs("specialist_controls", "Experiment 3: specialists"),
+    params:
+        palette="Paired",
+    log:
+        P.log("figures/specialist_controls"),
+    benchmark:
+        P.benchmark("figures/specialist_controls")
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/specialist_controls.py"
+
+
 rule imp_accuracy:
     """Accuracy of each IMP chain on its own classes across pruning rounds."""
     localrule: True
@@ -126,7 +145,7 @@ rule acc_vs_round:
     """Accuracy against the IMP round: every chain on its own classes, retrained tickets on all."""
     localrule: True
     input:
-        P.table("exp1"),
+        P.table("exp1_same_round"),
     output:
         fig_outputs("acc_vs_round", "Experiment 1: benchmarking"),
     log:
@@ -140,7 +159,7 @@ rule acc_vs_round:
 
 
 rule acc_vs_time:
-    """Accuracy of each retrained ticket against the wall-clock of finding its mask."""
+    """Accuracy of each matched ticket against the wall-clock of finding its mask."""
     localrule: True
     input:
         P.table("exp1"),
@@ -168,8 +187,8 @@ rule per_class_accuracy:
         fig_outputs("per_class_accuracy", "Experiment 3: specialists"),
     params:
         round=max(RETRAIN_ROUNDS),
-        tickets=[t for t in RETRAIN_TICKETS if t.startswith(("core", "union", "specialist_"))]
-        + [t for t in ("lth", "colt") if t in RETRAIN_TICKETS] + ["dense"],
+        tickets=[t for t in ROUND_TICKETS if t.startswith(("core", "union", "specialist_"))]
+        + [t for t in ("lth", "colt") if t in ROUND_TICKETS] + ["dense"],
     log:
         P.log("figures/per_class_accuracy"),
     benchmark:

@@ -26,7 +26,7 @@ rule transfer_data:
 rule transfer:
     """Train one source ticket (or the dense network) from another seed's init on the target."""
     input:
-        mask=ticket_mask,
+        mask=round_mask,
         data=rules.transfer_data.output.data,
         info=rules.transfer_data.output.info,
     output:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dilt import masks, matching, pruning
+from dilt import masks, matching, methods, pruning
 from dilt.io import DiltError
 
 SHAPES = {"a.weight": (12, 10), "b.weight": (6, 4, 3, 3), "c.weight": (30,)}
@@ -37,14 +37,15 @@ def subset(a, b):
 @pytest.mark.parametrize("name, expected", [
     ("core", ("dilt", "core", None)), ("union", ("dilt", "union", None)),
     ("specialist_p1", ("dilt", "specialist", 1)), ("mask_p0", ("dilt", "own", 0)),
-    ("colt", ("colt", "core", None)), ("lth", ("lth", "own", 0))])
+    ("colt", ("colt", "core", None)), ("lth", ("lth", "own", None))])
 def test_ticket_names_map_to_their_chains_and_algebra(name, expected):
-    assert matching.source(name) == expected
+    ticket = methods.parse(name)
+    assert (ticket.method.chains, *ticket.algebra) == expected
 
 
-def test_a_baseline_name_is_not_an_imp_ticket():
-    with pytest.raises(DiltError, match="snip"):
-        matching.source("snip")
+def match_named(ticket, target, chain_masks, chain_weights, scope="global"):
+    return matching.match_ticket(ticket, *methods.parse(ticket).algebra, target, chain_masks,
+                                 chain_weights, scope)
 
 
 def test_prune_order_is_the_survivors_magnitude_rank_over_their_number():
@@ -117,8 +118,8 @@ def test_trimming_core_or_union_to_the_next_rounds_count_gives_the_next_rounds_t
 def test_matched_ticket_keeps_the_target_count_inside_the_sparsest_round_at_or_above(
         scope, ticket, target):
     chain_masks, chain_weights = chains(scope=scope)
-    mask, record = matching.match_ticket(ticket, target, chain_masks, chain_weights.get, scope)
-    _, kind, k = matching.source(ticket)
+    mask, record = match_named(ticket, target, chain_masks, chain_weights.get, scope)
+    kind, k = methods.parse(ticket).algebra
     tickets = {r: matching.ticket_mask(kind, ms, k) for r, ms in chain_masks.items()}
     need = round(target * matching.total(mask))
     src = record["source_round"]
@@ -135,7 +136,7 @@ def test_matched_ticket_keeps_the_target_count_inside_the_sparsest_round_at_or_a
 def test_layer_scope_trims_every_layer_by_about_the_same_share():
     chain_masks, chain_weights = chains(k=1, scope="layer")
     src = chain_masks[2][0]
-    mask, _ = matching.match_ticket("mask_p0", 0.55, chain_masks, chain_weights.get, "layer")
+    mask, _ = match_named("mask_p0", 0.55, chain_masks, chain_weights.get, "layer")
     shares = [1 - mask[n].sum() / src[n].sum() for n in src]
     assert max(shares) - min(shares) < 0.05
 
@@ -161,8 +162,7 @@ def test_source_is_the_sparsest_round_keeping_the_count_ties_to_the_later_round(
 
 def test_a_ticket_that_never_reaches_the_target_is_infeasible_not_topped_up():
     chain_masks, chain_weights = chains()
-    mask, record = matching.match_ticket("specialist_p0", 0.3, chain_masks,
-                                         chain_weights.get)
+    mask, record = match_named("specialist_p0", 0.3, chain_masks, chain_weights.get)
     spec = {r: masks.specialist(ms, 0) for r, ms in chain_masks.items()}
     best = max(spec, key=lambda r: masks.density(spec[r]))
     assert mask is None and not record["feasible"] and record["source_round"] is None
@@ -175,15 +175,14 @@ def test_matched_specialist_stays_inside_its_set_algebra_definition():
     chain_masks, chain_weights = chains()
     spec = {r: masks.specialist(ms, 1) for r, ms in chain_masks.items()}
     target = max(masks.density(s) for s in spec.values()) * 0.9
-    mask, record = matching.match_ticket("specialist_p1", target, chain_masks,
-                                         chain_weights.get)
+    mask, record = match_named("specialist_p1", target, chain_masks, chain_weights.get)
     assert subset(mask, spec[record["source_round"]])
     assert subset(mask, chain_masks[record["source_round"]][1])
 
 
 def test_random_control_keeps_the_per_layer_counts_of_the_matched_ticket():
     chain_masks, chain_weights = chains()
-    mask, _ = matching.match_ticket("core", 0.3, chain_masks, chain_weights.get)
+    mask, _ = match_named("core", 0.3, chain_masks, chain_weights.get)
     control = masks.random_like(mask, np.random.default_rng(0))
     assert {n: int(m.sum()) for n, m in control.items()} == \
         {n: int(m.sum()) for n, m in mask.items()}

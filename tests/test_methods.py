@@ -1,40 +1,11 @@
 """The method registry: ticket names, families, mask files and the wall-clock of finding each."""
 
-import math
-
 import pytest
 
 from dilt import methods
 from dilt.paths import Paths
 
 PARTS = ["p0", "p1"]
-
-
-def bench():
-    """Round r of chain (m, p) takes 10 * (r + 1) seconds, plus 1 s for p1; one-off jobs."""
-    times = {(0, m, p, r): 10.0 * (r + 1) + (p == "p1")
-             for m in ("dilt", "colt") for p in PARTS for r in range(4)}
-    times.update({(0, "lth", "full", r): 20.0 * (r + 1) for r in range(4)})
-    times.update({(0, "snip", "full", None): 3.0, (0, "random_lth", "full", None): 2.0,
-                  (0, "rigl", "full", 2): 7.0})
-    return times
-
-
-@pytest.mark.parametrize("ticket,expected", [
-    ("core", 2 * (10 + 20) + 2),      # both chains, rounds 0 and 1 (p1: +1 s per round)
-    ("specialist_p1", 62), ("random", 62), ("reinit_core", 62),
-    ("mask_p1", 10 + 20 + 2),         # its own chain only
-    ("lth", 20 + 40), ("colt", 62),
-    ("random_lth", 60 + 2),           # LTH's rounds, then the random job
-    ("snip", 3.0), ("rigl", 7.0),
-])
-def test_find_seconds_by_hand(ticket, expected):
-    assert methods.find_seconds(ticket, 2, 0, PARTS, bench()) == expected
-
-
-def test_dense_has_no_finding_cost_and_round_zero_costs_nothing():
-    assert math.isnan(methods.find_seconds("dense", 0, 0, PARTS, bench()))
-    assert methods.find_seconds("lth", 0, 0, PARTS, bench()) == 0
 
 
 def test_method_families():
@@ -58,30 +29,51 @@ def test_ticket_names_parse_to_their_records():
             methods.parse(bad)
 
 
-def test_every_ticket_kind_has_its_mask_file():
+def test_every_ticket_kind_has_its_mask_file_in_both_views():
     paths = Paths("x")
-    files = {t: methods.mask_path(paths, t, 3, 0) for t in [
-        "core", "specialist_p1", "random", "mask_p1", "lth", "colt", "snip", "rigl",
-        "reinit_lth", "dense"]}
+    rounds = {t: methods.mask_path(paths, t, (methods.ROUND, 3), 0) for t in [
+        "core", "specialist_p1", "random", "random_specialist_p0", "mask_p1", "lth", "colt",
+        "dense"]}
     seed = "results/x/seed0"
-    assert files == {
+    assert rounds == {
         "core": f"{seed}/tickets/round3/core.safetensors",
         "specialist_p1": f"{seed}/tickets/round3/specialist_p1.safetensors",
         "random": f"{seed}/tickets/round3/random.safetensors",
+        "random_specialist_p0": f"{seed}/tickets/round3/random_specialist_p0.safetensors",
         "mask_p1": f"{seed}/imp/dilt/p1/round3/mask.safetensors",
         "lth": f"{seed}/imp/lth/full/round3/mask.safetensors",
         "colt": f"{seed}/imp/colt/p0/round3/mask.safetensors",
-        "snip": f"{seed}/baselines/round3/snip.safetensors",
-        "rigl": f"{seed}/baselines/round3/rigl.safetensors",
-        "reinit_lth": f"{seed}/imp/lth/full/round3/mask.safetensors",
         "dense": None}
+    matched = {t: methods.mask_path(paths, t, (methods.MATCHED, 0.9), 0) for t in [
+        "core", "lth", "random_lth", "reinit_lth", "snip", "rigl"]}
+    assert matched == {
+        "core": f"{seed}/matched/sparsity0.9/core.safetensors",
+        "lth": f"{seed}/matched/sparsity0.9/lth.safetensors",
+        "random_lth": f"{seed}/matched/sparsity0.9/random_lth.safetensors",
+        "reinit_lth": f"{seed}/matched/sparsity0.9/lth.safetensors",
+        "snip": f"{seed}/baselines/sparsity0.9/snip.safetensors",
+        "rigl": f"{seed}/baselines/sparsity0.9/rigl.safetensors"}
 
 
-def test_retrained_tickets_follow_the_enabled_methods():
-    assert methods.retrained(PARTS, ["dilt", "lth"], ["snip"], ["lth"]) == [
-        "core", "union", "specialist_p0", "specialist_p1", "random", "mask_p0", "mask_p1",
+def test_finders_name_the_chains_and_the_own_job():
+    assert methods.finders("core", PARTS) == ([("dilt", "p0"), ("dilt", "p1")], None)
+    assert methods.finders("mask_p1", PARTS) == ([("dilt", "p1")], None)
+    assert methods.finders("random_lth", PARTS) == ([("lth", "full")], None)
+    assert methods.finders("reinit_colt", PARTS) == ([("colt", "p0"), ("colt", "p1")], None)
+    assert methods.finders("snip", PARTS) == ([], "snip")
+    assert methods.finders("dense", PARTS) is None
+
+
+def test_each_view_retrains_its_tickets():
+    assert methods.retrained(methods.ROUND, PARTS, ["dilt", "lth"], ["snip", "random_lth"],
+                             ["lth"]) == [
+        "core", "union", "specialist_p0", "specialist_p1", "mask_p0", "mask_p1", "lth",
+        "random", "random_core", "random_specialist_p0", "random_specialist_p1",
+        "random_lth"]
+    assert methods.retrained(methods.MATCHED, PARTS, ["lth"], ["snip"], ["lth"]) == [
         "lth", "snip", "reinit_lth"]
-    assert methods.retrained(PARTS, ["lth"], [], []) == ["lth"]
+    assert methods.written_together(methods.MATCHED, PARTS, ["lth"], ["random_lth"]) == [
+        "lth", "random_lth"]
 
 
 def test_config_tickets_need_their_imp_method_and_partition():
@@ -92,8 +84,3 @@ def test_config_tickets_need_their_imp_method_and_partition():
         methods.check_tickets("k", ["mask_p2"], ["dilt"], 2)
 
 
-def test_colt_is_compared_at_its_own_schedule():
-    densities = {"dilt": [1, 0.8, 0.64], "lth": [1, 0.8, 0.64], "colt": [1, 0.85, 0.7225]}
-    assert methods.nominal_density("colt", 2, densities) == 0.7225
-    assert methods.nominal_density("core", 2, densities) == 0.64
-    assert methods.nominal_density("dense", 0, densities) == 1.0

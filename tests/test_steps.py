@@ -19,18 +19,6 @@ def test_a_chains_round_mask_is_its_magnitude_prune_and_colt_the_and():
     assert imp.round_mask(m, w, 0.5, "global")["a"].tolist() == [False, False, True, False]
 
 
-def test_rewind_keeper_copies_the_weights_after_k_steps():
-    model = torch.nn.Linear(2, 1)
-    kept, hook = imp.rewind_keeper(2)
-    for step in range(4):
-        with torch.no_grad():
-            model.weight.add_(1.0)
-        hook(step, model, None, None)
-        if step == 2:
-            expected = model.weight.detach().clone()
-    assert torch.equal(kept["weight"], expected)
-
-
 def test_pruned_nonzero_counts_pruned_weights_that_moved():
     model = torch.nn.Linear(2, 2, bias=False)
     with torch.no_grad():
@@ -52,27 +40,31 @@ def test_overlap_rows_by_hand():
     assert rows["all"]["union_density"] == pytest.approx(4 / 6)
 
 
-def test_exp1_table_families_targets_and_finding_time():
-    retrained = pd.DataFrame({"ticket": ["core", "colt", "snip", "dense"], "round": [2, 2, 2, 0],
-                              "seed": 0, "density": [0.5, 0.6, 0.64, 1.0],
-                              "acc_all": 0.9, "chance": 0.1})
-    imp_rounds = pd.DataFrame({"method": "lth", "part": "full", "seed": 0, "round": [0, 1],
-                               "density": [1.0, 0.8], "test_acc": 0.95})
-    bench = {(0, m, p, r): 10.0 for m, p in [("dilt", "p0"), ("dilt", "p1"), ("colt", "p0"),
-                                               ("colt", "p1"), ("lth", "full")]
-             for r in range(3)}
-    bench[(0, "snip", "full", None)] = 4.0
-    densities = {"dilt": [1, 0.8, 0.64], "lth": [1, 0.8, 0.64], "colt": [1, 0.5, 0.25]}
-    table = tables.exp1(retrained, imp_rounds, {"full": 10}, bench, ["p0", "p1"], densities)
-    by = table.set_index(["stage", "ticket", "round"])
-    assert by.loc[("retrain", "colt", 2), "target_sparsity"] == 0.75
-    assert by.loc[("retrain", "core", 2), "target_sparsity"] == pytest.approx(0.36)
-    assert by.loc[("retrain", "core", 2), "find_seconds"] == 40.0  # two chains, two rounds
-    assert by.loc[("retrain", "snip", 2), "method"] == "snip"
-    assert by.loc[("retrain", "snip", 2), "find_seconds"] == 4.0
-    assert np.isnan(by.loc[("retrain", "dense", 0), "find_seconds"])
-    assert by.loc[("imp", "full", 1), "find_seconds"] == 10.0
-    assert by.loc[("imp", "full", 1), "chance"] == 0.1
+def test_exp1_counts_parallel_chains_once_per_round_at_their_slowest():
+    retrained = pd.DataFrame({
+        "ticket": ["core", "snip", "random_core", "dense"], "view": ["matched"] * 3 + ["round"],
+        "seed": 0, "target_sparsity": [0.9, 0.9, 0.9, None], "round": [None] * 3 + [0],
+        "density": [0.1, 0.1, 0.1, 1.0], "acc_all": [0.8, 0.7, 0.6, 0.9], "chance": 0.1,
+        "empty_layers": "", "steps": 5})
+    imp_rounds = pd.DataFrame({"method": "dilt", "part": ["p0", "p0", "p1", "p1"],
+                               "seed": 0, "round": [0, 1, 0, 1], "steps": 10})
+    matching = pd.DataFrame({"ticket": ["core", "specialist_p0"], "seed": 0,
+                             "target_sparsity": 0.9, "feasible": [True, False],
+                             "source_round": [1, None]})
+    bench = {(0, "dilt", "p0", 0): 1.0, (0, "dilt", "p0", 1): 4.0,
+             (0, "dilt", "p1", 0): 2.0, (0, "dilt", "p1", 1): 3.0,
+             (0, "snip", "full", None): 0.5}
+    table = tables.exp1(retrained, imp_rounds, matching, bench, ["p0", "p1"])
+    by = table.set_index("ticket")
+    assert by.loc["core", "serial_seconds"] == 10.0  # rounds 0 and 1 of both chains
+    assert by.loc["core", "parallel_seconds"] == 2.0 + 4.0  # each round at its slowest chain
+    assert by.loc["core", "train_steps"] == 40 and by.loc["core", "rounds"] == 1
+    assert by.loc["random_core", "parallel_seconds"] == 6.0  # its reference's chains
+    assert by.loc["snip", "serial_seconds"] == 0.5 and by.loc["snip", "rounds"] == 0
+    assert not by.loc["specialist_p0", "feasible"]
+    assert np.isnan(by.loc["specialist_p0", "accuracy"])
+    assert by.loc["dense", "target_sparsity"] == 0.0
+    assert by.loc["core", "sparsity"] == pytest.approx(0.9)
 
 
 def test_a_rule_script_runs_outside_the_workflow_with_a_stand_in(tmp_path):
@@ -82,7 +74,7 @@ def test_a_rule_script_runs_outside_the_workflow_with_a_stand_in(tmp_path):
         io.save_arrays(tmp_path / f"m{i}.safetensors", m)
     names = ["core", "union", "specialist_p0", "specialist_p1", "random"]
     smk = rule_job.stand_in(
-        input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)]},
+        input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)], "lth": []},
         output={"tickets": [str(tmp_path / f"{n}.safetensors") for n in names],
                 "overlap": str(tmp_path / "overlap.tsv")},
         params={"parts": ["p0", "p1"], "tickets": names},

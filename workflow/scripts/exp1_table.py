@@ -1,20 +1,19 @@
-"""Rule exp1_table: experiment 1 (benchmarking) as one tidy table: every retrained ticket and
-every IMP chain round with real density, accuracy and the wall-clock of finding its mask."""
+"""Rule exp1_table: experiment 1 at matched density as one tidy table: every ticket at every
+target sparsity, with its real density, accuracy and the cost of finding its mask."""
+
+import pandas as pd
 
 from dilt import io, rule_job, tables
-from dilt.partitions import load_manifest
+from dilt.cost import index_seconds
 
 
 def main(smk, log):
     p = smk.params
-    bench = {(b["seed"], b["job"], b["part"], b["round"]):
-             float(io.read_tsv(b["path"])["s"].iloc[0]) for b in p.benchmarks}
-    manifest = load_manifest(smk.input.partitions)
-    part_sizes = {q["name"]: len(q["classes"]) for q in manifest["partitions"]}
-    part_sizes["full"] = manifest["num_classes"]
-    table = tables.exp1(io.read_tsv(smk.input.retrain), io.read_tsv(smk.input.imp), part_sizes,
-                        bench, p.parts, p.densities)
-    log(f"{len(table)} rows")
+    matching = pd.concat([io.read_tsv(path).assign(seed=seed)
+                          for path, seed in zip(smk.input.matching, p.seeds, strict=True)])
+    table = tables.exp1(io.read_tsv(smk.input.retrain), io.read_tsv(smk.input.imp), matching,
+                        index_seconds(p.benchmarks), p.parts)
+    log(f"{len(table)} rows, {int((~table['feasible'].astype(bool)).sum())} infeasible")
     io.write_tsv(smk.output[0], table)
 
 

@@ -1,4 +1,5 @@
-"""Figure 3: per functional block, mean mask Jaccard (chance marked) and mean same-layer GW."""
+"""Figure 3: per functional block, the chance-corrected mask overlap (J - J0)/(1 - J0) and the
+mean same-layer GW; the correlation tests per seed below."""
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -6,25 +7,33 @@ import seaborn as sns
 from dilt import io, plotting, rule_job
 
 
+def summary(seed, s):
+    """One line of the correlation tests of a seed (or why they are undefined)."""
+    if s["reason"]:
+        return f"seed {seed}: {s['reason']}"
+    return (f"seed {seed}: rho raw {s['spearman_rho']:.2f} (p {s['p_value']:.3f}), "
+            f"corrected {s['rho_corrected']:.2f} (p {s['p_value_corrected']:.3f}), "
+            f"density-null p {s['p_density_null']:.3f}")
+
+
 def main(smk, log):
     data = plotting.read_per_seed(smk.input.blocks, smk.params.seeds)
     data["block"] = "seed " + data["seed"].astype(str) + "\nblock " + data["cluster"].astype(str)
     stats = [io.read_json(p) for p in smk.input.correlation]
-    fig, axes = plt.subplots(1, 2, figsize=(2 + 0.9 * len(data), 3.6))
-    sns.barplot(data=data, x="block", y="mean_jaccard", hue="seed", palette=smk.params.palette,
-                ax=axes[0], legend=False)
-    axes[0].scatter(range(len(data)), data["mean_chance_jaccard"], marker="_", s=400,
-                    color="black", label="chance (independent masks)", zorder=3)
-    axes[0].set(ylabel="mean mask Jaccard between chains", xlabel="")
-    axes[0].legend(loc="upper right")
+    fig, axes = plt.subplots(1, 2, figsize=(3 + 1.0 * len(data), 4.2))
+    sns.barplot(data=data, x="block", y="jaccard_corrected", hue="seed",
+                palette=smk.params.palette, ax=axes[0], legend=False)
+    axes[0].axhline(0, color="black", lw=1, label="chance (independent masks, same densities)")
+    axes[0].set(ylabel="mask overlap beyond chance, (J - J0) / (1 - J0)", xlabel="")
+    axes[0].legend(loc="lower right", fontsize=7)
     sns.barplot(data=data, x="block", y="mean_gw", hue="seed", palette=smk.params.palette,
                 ax=axes[1], legend=False)
     axes[1].set(ylabel="mean GW, same layer across chains", xlabel="")
-    summary = "; ".join(f"seed {seed}: rho={s['spearman_rho']:.2f}, "
-                        f"p={s['p_value']:.3f}"
-                        for seed, s in zip(smk.params.seeds, stats, strict=True))
-    fig.suptitle(f"Blocks at round {smk.params.round}. Spearman(Jaccard, GW) over layers: "
-                 f"{summary}", fontsize=8)
+    fig.suptitle(f"Functional blocks at round {smk.params.round}")
+    fig.text(0.01, 0.01, "\n".join(summary(seed, s) for seed, s in
+                                   zip(smk.params.seeds, stats, strict=True)), fontsize=7,
+             va="bottom", wrap=True)
+    fig.subplots_adjust(bottom=0.18 + 0.04 * len(stats))
     plotting.save(fig, smk.output)
 
 

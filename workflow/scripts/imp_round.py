@@ -1,6 +1,6 @@
 """Rule imp_round / imp_dense: prune the previous round, rewind, train under the mask."""
 
-from dilt import imp, io, masks, methods, models, rule_job, train
+from dilt import imp, io, masks, methods, models, rewind, rule_job, train
 from dilt.partitions import classes_of
 from dilt.seeding import job_seed
 
@@ -8,7 +8,7 @@ from dilt.seeding import job_seed
 def main(smk, log):
     rule_job.threads(smk)
     wc, p = smk.wildcards, smk.params
-    (train_feed, test_feed), manifest = rule_job.context(smk)
+    (train_feed, test_feed), manifest = rule_job.context(smk, log=log)
     model = rule_job.model_from(smk, manifest, smk.input.start)
     names = models.prunable_names(model, p.model)
     if int(wc.round) == 0:
@@ -25,11 +25,13 @@ def main(smk, log):
     log(f"{wc.method}/{wc.part} round {wc.round}: density {masks.density(mask):.4f}, "
         f"classes {classes or 'all'}, started from {smk.input.start}")
     keeps_rewind = "rewind" in smk.output.keys()
-    rewind, hook = imp.rewind_keeper(p.rewind_step)
+    keeper = rewind.RewindKeeper(p.rewind_step)
+    # Rounds >= 1 start at the rewind point and continue its schedule (open_lth).
+    start_step = 0 if keeps_rewind else p.rewind_step
     stats = train.train(model, mask, train_feed, p.train,
                         job_seed(wc.seed, wc.method, wc.part, wc.round), classes, log,
-                        hook if keeps_rewind else None)
-    if keeps_rewind and not rewind:
+                        keeper if keeps_rewind else None, start_step=start_step)
+    if keeps_rewind and not keeper.weights:
         raise io.DiltError(f"imp.rewind_step: {p.rewind_step} is not below the "
                            f"{stats['steps']} training steps of round 0")
     metrics = {
@@ -43,7 +45,7 @@ def main(smk, log):
     io.save_tensors(smk.output.mask, mask)
     io.save_tensors(smk.output.trained, model.state_dict())
     if keeps_rewind:
-        io.save_tensors(smk.output.rewind, rewind)
+        io.save_tensors(smk.output.rewind, keeper.weights)
     io.write_json(smk.output.metrics, metrics)
 
 

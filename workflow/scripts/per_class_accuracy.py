@@ -12,6 +12,7 @@ from dilt.partitions import load_manifest
 def main(smk, log):
     p = smk.params
     data = io.read_tsv(smk.input.table)
+    data = data[data["view"] == "round"]
     manifest = load_manifest(smk.input.partitions)
     rows = data[((data["round"] == p.round) | (data["ticket"] == "dense"))
                 & data["ticket"].isin(p.tickets)]

@@ -1,4 +1,5 @@
-"""Rule rigl: dynamic sparse training from theta0 at one density; evaluated like a ticket."""
+"""Rule rigl: dynamic sparse training from theta0 at one target sparsity; evaluated like a
+retrained ticket."""
 
 import numpy as np
 import torch
@@ -10,22 +11,24 @@ from dilt.seeding import job_seed
 def main(smk, log):
     rule_job.threads(smk)
     wc, cfg = smk.wildcards, smk.params.rigl
-    (train_feed, test_feed), manifest = rule_job.context(smk)
+    (train_feed, test_feed), manifest = rule_job.context(smk, log=log)
     model = rule_job.model_from(smk, manifest, smk.input.init)
     params = dict(model.named_parameters())
     shapes = {n: tuple(params[n].shape) for n in models.prunable_names(model, smk.params.model)}
-    counts = rigl.layer_counts(shapes, cfg["distribution"], smk.params.density)
-    rng = np.random.default_rng(job_seed(wc.seed, "rigl", wc.round))
+    point = f"sparsity{wc.sparsity}"
+    counts = rigl.layer_counts(shapes, cfg["distribution"], 1.0 - float(wc.sparsity))
+    rng = np.random.default_rng(job_seed(wc.seed, "rigl", point))
     mask = {n: torch.from_numpy(m) for n, m in masks.random_counts(shapes, counts, rng).items()}
     total = train.total_steps(len(train_feed), smk.params.train)
     hook = rigl.RigL(cfg["alpha"], cfg["update_every"], round(cfg["end"] * total))
-    log(f"rigl round {wc.round}: density {masks.density(mask):.4f} ({cfg['distribution']}), "
+    log(f"rigl at {point}: density {masks.density(mask):.4f} ({cfg['distribution']}), "
         f"updates every {cfg['update_every']} of {total} steps until {hook.end}")
     stats = train.train(model, mask, train_feed, smk.params.train,
-                        job_seed(wc.seed, "retrain", "rigl", wc.round), None, log, hook)
+                        job_seed(wc.seed, "retrain", "rigl", point), None, log, hook)
     final = {n: m.bool().cpu() for n, m in hook.masks.items()}
-    result = {"ticket": "rigl", "round": int(wc.round), "seed": int(wc.seed),
-              "density": masks.density(final), "init_seed": int(wc.seed),
+    result = {"ticket": "rigl", "view": "matched", "round": None,
+              "target_sparsity": float(wc.sparsity), "seed": int(wc.seed),
+              "init_seed": int(wc.seed), **evaluation.mask_summary(final),
               "rigl_updates": hook.updates, "rigl_regrown": hook.regrown,
               **evaluation.split_accuracies(model, test_feed, manifest), **stats}
     log(f"{hook.updates} updates, {hook.regrown} weights regrown; "

@@ -10,6 +10,7 @@ from dilt import io, plotting, rule_job
 
 def main(smk, log):
     data = io.read_tsv(smk.input[0])
+    data = data[data["view"] == "round"]
     splits = ["acc_all"] + sorted(c for c in data.columns if c.startswith("acc_p"))
     chance = data["chance"].iloc[0]
     dense = data[data["ticket"] == "dense"]

@@ -1,24 +1,34 @@
-"""Rule tickets: DiLT tickets of one round from the K chains' masks, and the overlap table."""
+"""Rule tickets: the same-round view's DiLT tickets of one round from the K chains' masks,
+their random controls (each with its reference ticket's per-layer counts), and the overlap
+table."""
 
 import numpy as np
 import pandas as pd
 
-from dilt import io, masks, rule_job
+from dilt import evaluation, io, masks, methods, rule_job
 from dilt.overlap import overlap_rows
 from dilt.seeding import job_seed
 
 
 def main(smk, log):
-    parts, paths = smk.params.parts, list(smk.input.masks)
+    wc, parts, paths = smk.wildcards, smk.params.parts, list(smk.input.masks)
     chain_masks = [io.load_arrays(p) for p in paths]
     masks.check_compatible(chain_masks, paths)
-    tickets = masks.tickets(chain_masks, parts)
-    rng = np.random.default_rng(job_seed(smk.wildcards.seed, smk.wildcards.round, "random"))
-    tickets["random"] = masks.random_like(tickets["union"], rng)
+    made = masks.tickets(chain_masks, parts)
+    if smk.input.lth:
+        made["lth"] = io.load_arrays(smk.input.lth)
+        masks.check_compatible([chain_masks[0], made["lth"]], [paths[0], smk.input.lth])
+    for name in smk.params.tickets:
+        ticket = methods.parse(name)
+        if ticket.method.kind == methods.CONTROL:
+            rng = np.random.default_rng(job_seed(wc.seed, wc.round, name))
+            made[name] = masks.random_like(made[ticket.reference], rng)
     for name, path in zip(smk.params.tickets, smk.output.tickets, strict=True):
-        log(f"{name}: density {masks.density(tickets[name]):.4f}")
-        io.save_arrays(path, tickets[name])
-    io.write_tsv(smk.output.overlap, pd.DataFrame(overlap_rows(chain_masks, tickets, parts)))
+        summary = evaluation.mask_summary(made[name])
+        log(f"{name}: density {summary['density']:.4f}"
+            + (f", empty layers {summary['empty_layers']}" if summary["empty_layers"] else ""))
+        io.save_arrays(path, made[name])
+    io.write_tsv(smk.output.overlap, pd.DataFrame(overlap_rows(chain_masks, made, parts)))
 
 
 if __name__ == "__main__":

@@ -166,9 +166,10 @@ class LoaderFeed:
                                                                       non_blocking=pin)
 
 
-def open_feeds(manifest, data_path, device, workers, train=True):
+def open_feeds(manifest, data_path, device, workers, train=True, augment=True):
     """(train, test) feeds of the dataset cached in `data_path` (train is None when not
-    `train`). Disk datasets are checked to still hold the images the cache lists."""
+    `train`; its disk images augmented unless not `augment`). Disk datasets are checked to
+    still hold the images the cache lists."""
     from .datasets import info, load_split
 
     source = manifest["source"]
@@ -182,7 +183,7 @@ def open_feeds(manifest, data_path, device, workers, train=True):
 
     def feed(split, y):
         ds = open_split(info(manifest["dataset"]), source["data_root"], split,
-                        source["image_size"], transforms=True)
+                        source["image_size"], transforms=True, augment=split and augment)
         if not torch.equal(torch.as_tensor(ds.targets, dtype=torch.long), y):
             raise DiltError(f"{source['data_root']}: the images are not those listed in "
                             f"{data_path}; rerun the partitions rule")

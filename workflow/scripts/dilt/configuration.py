@@ -23,8 +23,29 @@ def schedules(cfg):
     return {m: densities(cfg, m) for m in methods.IMP_METHODS}
 
 
+def targets(cfg):
+    """Target sparsities of the matched view (retrain.sparsities), ascending."""
+    return sorted(set(cfg["retrain"]["sparsities"]))
+
+
+def retrain_start(cfg):
+    """Where IMP-derived tickets of the matched view start retraining: `init` (theta0) or
+    `rewind` (LTH's weights after imp.rewind_step steps, continuing the schedule from there);
+    retrain.start null follows imp.rewind_step."""
+    start = cfg["retrain"]["start"]
+    if start is None:
+        start = "rewind" if cfg["imp"]["rewind_step"] > 0 else "init"
+    if start == "rewind" and cfg["imp"]["rewind_step"] == 0:
+        raise DiltError("retrain.start: rewind needs imp.rewind_step > 0")
+    if start == "rewind" and "lth" not in cfg["imp"]["methods"]:
+        raise DiltError("retrain.start: rewind starts from LTH's rewind point; add lth to "
+                        "imp.methods or set retrain.start: init")
+    return start
+
+
 def retrain_rounds(cfg):
-    """Rounds to retrain: retrain.rounds, or the rounds nearest each retrain.sparsities entry."""
+    """Rounds of the same-round view: retrain.rounds, or the rounds whose nominal density is
+    nearest each retrain.sparsities entry."""
     last = cfg["imp"]["rounds"]
     if cfg["retrain"]["rounds"] is not None:
         bad = [r for r in cfg["retrain"]["rounds"] if r > last]
@@ -121,6 +142,7 @@ def check(cfg):
     record = check_dataset(cfg)
     check_partitions(cfg, record.num_classes)
     retrain_rounds(cfg)
+    retrain_start(cfg)
     figure_round(cfg)
     check_tickets(cfg)
     if cfg["transfer"]["target"] is not None:

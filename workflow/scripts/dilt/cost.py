@@ -32,3 +32,10 @@ def cost_table(files_by_rule):
                      "wall_s": jobs["wall_s"].sum(), "max_wall_s": jobs["wall_s"].max(),
                      "max_rss_mb": jobs["max_rss_mb"].max()})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def index_seconds(entries):
+    """{(seed, job, part, point): wall seconds} of benchmark-index entries (dicts with path,
+    seed, job, part, point), for the time-to-find columns of the tables."""
+    return {(b["seed"], b["job"], b["part"], b["point"]): float(job_cost(b["path"])["wall_s"])
+            for b in entries}

@@ -103,13 +103,14 @@ def _open_folder(record, folder, tf):
     return ds
 
 
-def open_split(record, root, train, side, transforms=False):
+def open_split(record, root, train, side, transforms=False, augment=None):
     """The training (`train`) or held-out torchvision dataset of a disk dataset (its registry
-    record), after checking the directory layout; with `transforms`, the split's transform
-    for network inputs of side `side` is attached."""
+    record), after checking the directory layout; with `transforms`, the transform for
+    network inputs of side `side` is attached: augmenting (default: for the training split)
+    or deterministic."""
     if root is None:
         raise DiltError(f"dataset.data_root: required for {record.name}")
-    tf = transform(record, train, side) if transforms else None
+    tf = transform(record, train if augment is None else augment, side) if transforms else None
     if record.name in CIFAR_DIRS:
         ds, where = _open_cifar(record, root, train, tf), Path(root) / CIFAR_DIRS[record.name]
     else:

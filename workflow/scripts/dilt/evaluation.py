@@ -15,3 +15,14 @@ def split_accuracies(model, test_feed, manifest):
         in_part = sum(y_test == c for c in part["classes"]).bool()
         result[f"acc_{part['name']}"] = float(correct[in_part].float().mean())
     return result
+
+
+def mask_summary(mask):
+    """density and empty_layers (tensors the mask keeps nothing of: a plain feed-forward
+    network is disconnected there) of a mask of torch or numpy booleans; dense for None."""
+    if mask is None:
+        return {"density": 1.0, "empty_layers": []}
+    kept = sum(int(m.sum()) for m in mask.values())
+    total = sum(m.numel() if hasattr(m, "numel") else m.size for m in mask.values())
+    return {"density": kept / total,
+            "empty_layers": sorted(n for n, m in mask.items() if not m.any())}

@@ -1,5 +1,5 @@
-"""One round of iterative magnitude pruning: the round's mask, the weights kept for late
-rewinding, and the check that pruned weights stayed zero."""
+"""One round of iterative magnitude pruning: the round's mask and the check that pruned
+weights stayed zero (late rewinding: dilt.rewind)."""
 
 import torch
 
@@ -17,18 +17,6 @@ def round_mask(previous, trained, fraction, scope):
     trained weights pruned by magnitude under its mask, then the AND over chains (one chain:
     its own pruned mask; COLT: the shared mask)."""
     return pruning.colt_prune(trained, previous, fraction, scope)
-
-
-def rewind_keeper(step):
-    """(kept, hook): a training hook that copies the weights (to the CPU) into `kept` after
-    `step` optimizer steps."""
-    kept = {}
-
-    def hook(current, model, _masks, _opt):
-        if current == step:
-            kept.update({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
-
-    return kept, hook
 
 
 def pruned_nonzero(model, mask):

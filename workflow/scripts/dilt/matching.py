@@ -12,31 +12,12 @@ Masks and weights are dicts of numpy arrays keyed by the prunable weights' names
 position in that flattening, as in `pruning.magnitude_prune` and `pruning.keep_top`.
 """
 
-import re
-
 import numpy as np
 
 from . import masks as algebra
 from .io import DiltError
 
 KINDS = ("own", "core", "union", "specialist")
-
-
-def source(ticket):
-    """(IMP method, kind, chain index) a ticket name is made from: core, union,
-    specialist_p{k}, mask_p{k} (DiLT chains), colt (the AND of COLT's chains), lth."""
-    if ticket in ("core", "union"):
-        return "dilt", ticket, None
-    if ticket == "colt":
-        return "colt", "core", None
-    if ticket == "lth":
-        return "lth", "own", 0
-    found = re.fullmatch(r"(specialist|mask)_p(\d+)", ticket)
-    if found is None:
-        raise DiltError(f"matching: '{ticket}' is not an IMP ticket (core, union, "
-                        "specialist_p<k>, mask_p<k>, colt, lth)")
-    kind = "specialist" if found[1] == "specialist" else "own"
-    return "dilt", kind, int(found[2])
 
 
 def _flat(arrays, keys):
@@ -184,21 +165,21 @@ def match(ticket, target, round_masks, scores_at):
                   "trim_fraction": (have - record["target_count"]) / have if have else 0.0}
 
 
-def match_ticket(ticket, target, chain_masks, chain_weights, scope="global"):
-    """`match` for a ticket name (see `source`) from its IMP chains.
+def match_ticket(ticket, algebra, k, target, chain_masks, chain_weights, scope="global"):
+    """`match` for a ticket made from IMP chains by `algebra` (own, core, union, specialist;
+    `k` the chain of own and specialist tickets: see dilt.methods).
 
     `chain_masks`: {round: [mask of each chain of the ticket's method, in part order]} for
     every available round; `chain_weights(round)`: the chains' trained weights of that
     round (trained under those masks), in the same order; called for the source round only.
     `scope` is imp.scope, the ranking the chains' magnitude rounds use.
     """
-    _, kind, k = source(ticket)
-    round_masks = {r: ticket_mask(kind, ms, k) for r, ms in chain_masks.items()}
+    round_masks = {r: ticket_mask(algebra, ms, k) for r, ms in chain_masks.items()}
 
     def scores_at(rnd):
         orders = [prune_order(w, m, scope)
                   for w, m in zip(chain_weights(rnd), chain_masks[rnd], strict=True)]
-        return ticket_scores(kind, orders, k)
+        return ticket_scores(algebra, orders, k)
 
     return match(ticket, target, round_masks, scores_at)
 

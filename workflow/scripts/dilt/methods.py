@@ -3,21 +3,28 @@
 Every mask the study retrains is named by a ticket: a record's name (`lth`, `snip`), a
 per-partition record with its part (`specialist_p1`, `mask_p0`), or `reinit_` + another
 ticket (that ticket's mask from another seed's initialisation). The record says what the
-mask is (family, kind), which IMP chains it is made from, and which rule writes it. Rules,
-input functions, config checks, the time-to-find accounting and script dispatch read it;
-adding a pruner is one record here, one library module and one rule.
+mask is (family, kind), which IMP chains it is made from and how, and which rule writes it.
+Rules, input functions, config checks, the time-to-find accounting and script dispatch read
+it; adding a pruner is one record here, one library module and one rule.
+
+Tickets are compared in two views. The matched view (experiment 1) compares every ticket at
+the same real density, each target of retrain.sparsities (dilt.matching); the same-round view
+(experiment 3) compares the IMP-derived tickets and their random controls at the same IMP
+round, whatever their densities.
 """
 
 from dataclasses import dataclass
 
 from .io import DiltError
 
-IMP_CHAIN = "imp_chain"            # the mask of one IMP chain at a round
-DERIVED = "derived"                # made from the K DiLT masks of a round (rule tickets)
-ONE_SHOT = "one_shot"              # one job per seed writes the masks of every compared round
-TRAINED_SPARSE = "trained_sparse"  # one job per round trains sparse and writes its own result
+IMP_CHAIN = "imp_chain"            # the mask of one IMP chain
+DERIVED = "derived"                # made from the K DiLT chains' masks (core, union, ...)
+CONTROL = "control"                # random, with the per-layer counts of a reference ticket
+ONE_SHOT = "one_shot"              # one job per seed writes the masks of every target
+TRAINED_SPARSE = "trained_sparse"  # one job per target trains sparse, writes its own result
 DENSE = "dense"                    # no mask
 IMP_METHODS = ("dilt", "colt", "lth")
+ROUND, MATCHED = "round", "matched"
 REINIT = "reinit_"
 
 
@@ -26,12 +33,12 @@ class Method:
     """One kind of mask.
 
     name: the ticket name (per_part: the prefix of `{name}_p{k}`); family: the `method`
-    column of the experiment tables; chains: the IMP method whose chains the mask is made
-    from (its masks are needed, and their finding time counts); rule: the rule writing the
-    mask (IMP chains: imp_round; derived: tickets); baseline: selectable in
-    baselines.methods; reference: a random mask keeps this ticket's per-layer counts (None:
-    uniform over all weights); score, removes_highest: saliency_masks ranks weights by
-    dilt.saliency.<score> and keeps the highest (or removes them).
+    column of the tables; chains: the IMP method whose chains the mask is made from (its
+    masks are needed, their finding time counts); algebra: how those chains' masks make the
+    ticket (dilt.matching: own, core, union, specialist); reference: a control keeps this
+    ticket's per-layer counts; rule: the rule writing a baseline's masks; baseline:
+    selectable in baselines.methods; score: the dilt.saliency.keep_scores kind of a
+    saliency baseline.
     """
 
     name: str
@@ -39,35 +46,44 @@ class Method:
     kind: str
     summary: str
     chains: str | None = None
+    algebra: str | None = None
     per_part: bool = False
+    reference: str | None = None
     rule: str | None = None
     baseline: bool = False
-    reference: str | None = None
     score: str | None = None
-    removes_highest: bool = False
+
+    @property
+    def views(self):
+        """The views the record's tickets appear in."""
+        return (MATCHED,) if self.kind in (ONE_SHOT, TRAINED_SPARSE) else (ROUND, MATCHED)
 
 
 RECORDS = {m.name: m for m in [
-    Method("core", "dilt", DERIVED, "AND of the K DiLT masks", "dilt", rule="tickets"),
-    Method("union", "dilt", DERIVED, "OR of the K DiLT masks", "dilt", rule="tickets"),
+    Method("core", "dilt", DERIVED, "AND of the K DiLT masks", "dilt", "core"),
+    Method("union", "dilt", DERIVED, "OR of the K DiLT masks", "dilt", "union"),
     Method("specialist", "dilt", DERIVED, "mask k AND NOT the OR of the others", "dilt",
-           per_part=True, rule="tickets"),
-    Method("random", "random", DERIVED, "random with the union's per-layer counts", "dilt",
-           rule="tickets", reference="union"),
-    Method("mask", "dilt", IMP_CHAIN, "one DiLT chain's own mask", "dilt", per_part=True,
-           rule="imp_round"),
-    Method("lth", "lth", IMP_CHAIN, "IMP on all classes (Frankle & Carbin)", "lth",
-           rule="imp_round"),
+           "specialist", per_part=True),
+    Method("mask", "dilt", IMP_CHAIN, "one DiLT chain's own mask", "dilt", "own",
+           per_part=True),
+    Method("lth", "lth", IMP_CHAIN, "IMP on all classes (Frankle & Carbin)", "lth", "own"),
     Method("colt", "colt", IMP_CHAIN, "K chains sharing the AND of their pruned masks",
-           "colt", rule="imp_round"),
+           "colt", "core"),
+    Method("random", "random", CONTROL, "random with the union's per-layer counts", "dilt",
+           reference="union"),
+    Method("random_core", "random", CONTROL, "random with the core's per-layer counts",
+           "dilt", reference="core"),
+    Method("random_specialist", "random", CONTROL,
+           "random with specialist k's per-layer counts", "dilt", per_part=True,
+           reference="specialist"),
+    Method("random_lth", "random", CONTROL, "random with LTH's per-layer counts", "lth",
+           reference="lth", baseline=True),
     Method("random_global", "random", ONE_SHOT, "random over all prunable weights",
            rule="random_masks", baseline=True),
-    Method("random_lth", "random", ONE_SHOT, "random with LTH's per-layer counts", "lth",
-           rule="random_masks", baseline=True, reference="lth"),
     Method("snip", "snip", ONE_SHOT, "|g w| at theta0 (Lee et al. 2019)",
-           rule="saliency_masks", baseline=True, score="snip_scores"),
+           rule="saliency_masks", baseline=True, score="snip"),
     Method("grasp", "grasp", ONE_SHOT, "-(H g) w at theta0 (Wang et al. 2020)",
-           rule="saliency_masks", baseline=True, score="grasp_scores", removes_highest=True),
+           rule="saliency_masks", baseline=True, score="grasp"),
     Method("rigl", "rigl", TRAINED_SPARSE, "dynamic sparse training (Evci et al. 2020)",
            rule="rigl", baseline=True),
     Method("dense", "dense", DENSE, "the unpruned network"),
@@ -92,6 +108,24 @@ class Ticket:
     def mask_ticket(self):
         """The ticket whose mask this one trains (itself unless re-initialised)."""
         return self.name.removeprefix(REINIT)
+
+    @property
+    def reference(self):
+        """A control's reference ticket (per-part controls: the same part's)."""
+        ref = self.method.reference
+        return f"{ref}_{self.part}" if ref and self.part else ref
+
+    @property
+    def algebra(self):
+        """(algebra, chain index) making the ticket from its IMP chains' masks
+        (dilt.matching): the chain index of own masks and specialists, None otherwise."""
+        k = int(self.part[1:]) if self.part else None
+        return self.method.algebra, k
+
+    @property
+    def imp_derived(self):
+        """Made from IMP chains: an IMP chain's mask, a derived ticket or a control of one."""
+        return self.method.kind in (IMP_CHAIN, DERIVED, CONTROL)
 
 
 def parse(name):
@@ -131,21 +165,6 @@ def names(records, parts):
             for n in ([f"{r}_{p}" for p in parts] if RECORDS[r].per_part else [r])]
 
 
-def mask_path(paths, name, rnd, seed):
-    """The mask file ticket `name` trains under at round `rnd` (a dilt.paths.Paths file);
-    None for the dense network."""
-    ticket = parse(name)
-    record = ticket.method
-    if record.kind == DENSE:
-        return None
-    if record.kind == IMP_CHAIN:  # COLT: every part's file holds the shared mask
-        part = ticket.part or chain_parts(record.chains, ["p0"])[0]
-        return paths.imp("mask.safetensors", record.chains, part, rnd, seed)
-    if record.kind == DERIVED:
-        return paths.ticket(ticket.mask_ticket, rnd, seed)
-    return paths.baseline(record.name, rnd, seed)
-
-
 def chain_parts(method, parts):
     """Parts of an IMP method's chains: one `full` chain for LTH, one per partition else."""
     return ["full"] if method == "lth" else list(parts)
@@ -157,52 +176,59 @@ def round_sources(method, part, parts):
     return list(parts) if method == "colt" else [part]
 
 
-def finders(name, rnd, parts):
-    """Jobs whose wall-clock finds a ticket's mask at round `rnd`: IMP chains as (method,
-    part), whose rounds 0..rnd-1 count, and the record's own job as (name, round or None).
-    None for the dense network."""
+def retrained(view, parts, imp_methods, baselines, reinit=()):
+    """Every ticket retrained in a view at each of its points (dense is retrained once and
+    is not listed): the IMP-derived tickets and controls of the enabled IMP methods, the
+    selected baselines and, in the matched view, the re-initialised tickets."""
+    chosen = [m.name for m in RECORDS.values()
+              if view in m.views and m.kind != DENSE
+              and (m.chains in imp_methods if m.chains else True)
+              and (m.name in baselines if m.baseline else True)]
+    tickets = names(chosen, parts)
+    return tickets + ([f"{REINIT}{t}" for t in reinit] if view == MATCHED else [])
+
+
+def written_together(view, parts, imp_methods, baselines):
+    """The tickets one job makes from the IMP chains' masks at a point: the derived tickets
+    and controls of a round (rule tickets; a chain's own mask is its IMP file), or every
+    IMP-derived ticket at a target density (rule match)."""
+    kinds = (DERIVED, CONTROL) if view == ROUND else (IMP_CHAIN, DERIVED, CONTROL)
+    return [t for t in retrained(view, parts, imp_methods, baselines)
+            if parse(t).method.kind in kinds]
+
+
+def mask_path(paths, name, point, seed):
+    """The mask file ticket `name` trains under at `point` (("round", r) or ("matched",
+    sparsity)), a dilt.paths.Paths file; None for the dense network."""
+    ticket = parse(name)
+    record = ticket.method
+    view, value = point
+    if record.kind == DENSE:
+        return None
+    if view == MATCHED:
+        if ticket.imp_derived:
+            return paths.matched(ticket.mask_ticket, value, seed)
+        return paths.baseline(record.name, value, seed)
+    if record.kind == IMP_CHAIN:  # COLT: every part's file holds the shared mask
+        part = ticket.part or chain_parts(record.chains, ["p0"])[0]
+        return paths.imp("mask.safetensors", record.chains, part, value, seed)
+    return paths.ticket(ticket.mask_ticket, value, seed)
+
+
+def finders(name, parts):
+    """Jobs whose wall-clock finds a ticket's mask: IMP chains as (method, part), and the
+    record's own job (one-shot and trained-sparse baselines) or None. None for dense."""
     ticket = parse(name)
     record = ticket.method
     if record.kind == DENSE:
         return None
     chains = []
     if record.chains:
-        chain = [ticket.part] if record.kind == IMP_CHAIN and record.per_part else \
-            chain_parts(record.chains, parts)
-        chains = [(record.chains, p) for p in chain]
-    own = []
-    if record.kind == ONE_SHOT:
-        own = [(record.name, None)]
-    elif record.kind == TRAINED_SPARSE:
-        own = [(record.name, rnd)]
+        own_chain = record.kind == IMP_CHAIN and record.per_part
+        chains = [(record.chains, p) for p in
+                  ([ticket.part] if own_chain else chain_parts(record.chains, parts))]
+    own = record.name if record.kind in (ONE_SHOT, TRAINED_SPARSE) else None
     return chains, own
-
-
-def chain_seconds(bench, seed, method, part, rnd):
-    """Benchmark seconds of rounds 0..rnd-1 of one IMP chain: finding its round-rnd mask."""
-    return sum(bench[(seed, method, part, r)] for r in range(rnd))
-
-
-def find_seconds(name, rnd, seed, parts, bench):
-    """Summed benchmark seconds of the jobs that found a ticket, as if they ran one after the
-    other (NaN for dense). `bench` maps (seed, job, part, round) to seconds; a record's own
-    job uses part "full"."""
-    jobs = finders(name, rnd, parts)
-    if jobs is None:
-        return float("nan")
-    chains, own = jobs
-    total = sum(chain_seconds(bench, seed, m, p, rnd) for m, p in chains)
-    return total + sum(bench[(seed, job, "full", r)] for job, r in own)
-
-
-def nominal_density(name, rnd, densities):
-    """The density a ticket is compared at in round `rnd`: its own chains' schedule for an IMP
-    chain's mask (COLT with its own fraction), the DiLT schedule for every other mask.
-    `densities` maps each IMP method to its per-round nominal densities."""
-    record = parse(name).method
-    if record.kind == DENSE:
-        return 1.0
-    return densities[record.chains if record.kind == IMP_CHAIN else "dilt"][rnd]
 
 
 def check_tickets(key, names, imp_methods, k):
@@ -218,12 +244,3 @@ def check_tickets(key, names, imp_methods, k):
             raise DiltError(f"{key}: '{name}' needs '{needs}' in imp.methods")
         if ticket.part is not None and int(ticket.part[1:]) >= k:
             raise DiltError(f"{key}: '{name}' names a partition beyond partitions.k = {k}")
-
-
-def retrained(parts, imp_methods, baselines, reinit):
-    """Every ticket retrained at every compared round: the IMP chains' and derived tickets of
-    the enabled IMP methods, the baselines, and the re-initialised tickets (dense is retrained
-    once, at round 0, and is not listed)."""
-    imp = [m.name for m in RECORDS.values()
-           if m.kind in (DERIVED, IMP_CHAIN) and m.chains in imp_methods]
-    return names(imp, parts) + list(baselines) + [f"{REINIT}{t}" for t in reinit]

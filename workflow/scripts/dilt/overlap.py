@@ -1,29 +1,27 @@
 """Mask overlap between the K DiLT chains per layer, per enclosing module and overall."""
 
-import numpy as np
-
 from . import masks
 
 
 def overlap_rows(chain_masks, tickets, parts):
     """Rows of overlap.tsv: per mask key, per enclosing module (masks.module_groups: residual
-    or transformer blocks) and 'all': size, each chain's density, mean pairwise Jaccard and
-    its chance level for independent masks, core and union density."""
-    layers = {k: [k] for k in sorted(chain_masks[0])}
-    layers.update(masks.module_groups(sorted(chain_masks[0])))
-    layers["all"] = sorted(chain_masks[0])
+    or transformer blocks) and 'all': size, each chain's density, the mean pairwise Jaccard,
+    its chance level for independent masks with every tensor's densities, the
+    chance-corrected overlap (J - J0) / (1 - J0), and core and union density."""
+    keys = sorted(chain_masks[0])
+    counts = masks.overlap_counts(chain_masks)
+    layers = {k: [k] for k in keys}
+    layers.update(masks.module_groups(keys))
+    layers["all"] = keys
     rows = []
-    for layer, keys in layers.items():
-        flat = [np.concatenate([m[k].ravel() for k in keys]).astype(bool) for m in chain_masks]
-        dens = [float(f.mean()) for f in flat]
-        chance = [masks.chance_jaccard(a, b) for i, a in enumerate(dens) for b in dens[i + 1:]]
-        row = {"layer": layer, "params": flat[0].size}
-        row.update({f"density_{p}": d for p, d in zip(parts, dens, strict=True)})
-        row.update({
-            "jaccard": masks.mean_pairwise_jaccard(flat),
-            "chance_jaccard": float(np.mean(chance)),
-            "core_density": masks.density({k: tickets["core"][k] for k in keys}),
-            "union_density": masks.density({k: tickets["union"][k] for k in keys}),
-        })
+    for layer, group in layers.items():
+        cols = counts.columns(group)
+        size = int(counts.sizes[cols].sum())
+        row = {"layer": layer, "params": size}
+        row.update({f"density_{p}": int(counts.kept[i, cols].sum()) / size
+                    for i, p in enumerate(parts)})
+        row.update(masks.group_overlap(counts, group))
+        row.update(core_density=masks.density({k: tickets["core"][k] for k in group}),
+                   union_density=masks.density({k: tickets["union"][k] for k in group}))
         rows.append(row)
     return rows

@@ -6,7 +6,15 @@ and a test gets a concrete file by passing values. Scripts never parse a path ba
 receive seeds, rounds and names as wildcards or params.
 """
 
-WILD = {name: f"{{{name}}}" for name in ("seed", "round", "method", "part", "ticket", "target")}
+WILD = {name: f"{{{name}}}" for name in ("seed", "round", "method", "part", "ticket", "target",
+                                         "sparsity")}
+
+
+def point_name(view, value):
+    """The file-name form of a compared point: round{r} (same-round view) or sparsity{s}
+    (matched view, s a target sparsity such as 0.9)."""
+    return f"round{value}" if view == "round" else f"sparsity{value:g}" if isinstance(
+        value, float) else f"sparsity{value}"
 
 
 class Paths:
@@ -44,13 +52,22 @@ class Paths:
     def overlap(self, rnd=WILD["round"], seed=WILD["seed"]):
         return f"{self.seed_dir(seed)}/tickets/round{rnd}/overlap.tsv"
 
-    def baseline(self, name, rnd=WILD["round"], seed=WILD["seed"]):
-        """A baseline method's mask at a compared round."""
-        return f"{self.seed_dir(seed)}/baselines/round{rnd}/{name}.safetensors"
+    def matched(self, name, sparsity=WILD["sparsity"], seed=WILD["seed"]):
+        """An IMP-derived ticket matched to a target sparsity (dilt.matching)."""
+        return f"{self.matching(seed)}/{point_name('matched', sparsity)}/{name}.safetensors"
 
-    def retrain(self, ticket=WILD["ticket"], rnd=WILD["round"], seed=WILD["seed"]):
-        """Result of retraining a ticket (JSON)."""
-        return f"{self.seed_dir(seed)}/retrain/{ticket}/round{rnd}.json"
+    def matching(self, seed=WILD["seed"]):
+        """Where the match checkpoint writes: the matched masks and matching.tsv."""
+        return f"{self.seed_dir(seed)}/matched"
+
+    def baseline(self, name, sparsity=WILD["sparsity"], seed=WILD["seed"]):
+        """A baseline method's mask at a target sparsity."""
+        point = point_name("matched", sparsity)
+        return f"{self.seed_dir(seed)}/baselines/{point}/{name}.safetensors"
+
+    def retrain(self, ticket=WILD["ticket"], point="round{round}", seed=WILD["seed"]):
+        """Result of retraining a ticket at a point (point_name) (JSON)."""
+        return f"{self.seed_dir(seed)}/retrain/{ticket}/{point}.json"
 
     def transfer_target(self, name, target=WILD["target"]):
         """The transfer target's cached split (data.safetensors) or description (dataset.json)."""

@@ -54,18 +54,19 @@ def threads(smk):
     set_threads(smk.threads)
 
 
-def context(smk, train=True):
+def context(smk, train=True, augment=True, log=None):
     """(train feed, test feed) on the job's device (params.device), and the manifest; the
-    train feed is None unless `train`. Disk datasets are read by params.workers DataLoader
-    processes (null: the job's threads)."""
+    train feed is None unless `train`, and its disk images are augmented unless not
+    `augment`. Disk datasets are read by params.workers DataLoader processes (null: the
+    job's threads). `log` hears which device `device: auto` chose."""
     from . import devices
     from .batches import open_feeds
     from .partitions import load_manifest
 
     manifest = load_manifest(smk.input.partitions)
-    device = devices.select(smk.params.device)
+    device = devices.select(smk.params.device, log)
     workers = smk.threads if smk.params.workers is None else smk.params.workers
-    return open_feeds(manifest, smk.input.data, device, workers, train), manifest
+    return open_feeds(manifest, smk.input.data, device, workers, train, augment), manifest
 
 
 def model_from(smk, manifest, weights_path):
