@@ -111,7 +111,7 @@ def test_pot_solver_is_never_worse_than_pot_alone():
             assert value <= gw_value(mats[a], mats[b], T)
     for solver in ("local", "local+ecc"):
         assert (values <= gw_pairs(mats, pairs, solver=solver)).all()
-    assert (gw_pairs(mats, pairs, solver="local+ecc") <= gw_pairs(mats, pairs)).all()
+    assert (gw_pairs(mats, pairs) <= gw_pairs(mats, pairs, solver="local")).all()
 
 
 def test_local_search_finds_a_hidden_permutation():

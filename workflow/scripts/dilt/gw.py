@@ -12,15 +12,17 @@ Conventions
 Engine
 ------
 ``gw_distance`` is POT for one pair. ``gw_matrix``/``gw_pairs`` serve all pairs of layers
-that share a probe set: each distance matrix is used as given for every pair, pairs run in
-parallel threads, and each pair keeps the better of POT's own solution (default start) and
-a cheap search that only this setting allows: the probe rows correspond, so the identity
-coupling I/n is a natural start, improved by rounds of pair swaps whose exact effect on
-the objective comes from one n x n matrix (``_swap_polish``). Values are the exact float64
-objectives of the kept couplings. ``bench/bench_gw.py`` measures this against the naive
-loop; POT's conditional gradient is not reproducible to the last bit (BLAS threads, float
-precision) and its local optima then differ, so only a run of the same arithmetic can be
-no worse than it on every pair.
+that share a probe set: each distance matrix is used as given for every pair and pairs run
+in parallel threads. Distance matrices are conditionally negative definite, so the GW
+objective is concave on the couplings and has its minima at permutations (POT's solutions
+are permutations too). The engine is a local search over permutations from starts that
+only this setting allows (the probe rows correspond, so the identity is a natural start):
+cycle moves of the linearised objective (Frank-Wolfe's assignment step, found by
+Bellman-Ford sweeps) alternate with rounds of exact pair swaps, in float32, at O(n^2) a
+step after one n x n product. Values are the exact float64 objectives of the couplings
+found, so lower is better. ``bench/bench_gw.py`` measures the solvers against the naive
+POT loop and the best known objective of each pair; ``dilt.gw_torch`` runs the same search
+batched over pairs on a GPU.
 """
 
 import os
@@ -280,7 +282,7 @@ def _solve(C1, C2, solver):
     return best
 
 
-def gw_coupling(C1, C2, solver: str = "local"):
+def gw_coupling(C1, C2, solver: str = "local+ecc"):
     """(GW value, n x n coupling) of one pair under ``solver`` (see ``gw_pairs``); the value
     is ``gw_value`` of the coupling."""
     value, coupling = _solve(C1, C2, _check_solver(solver))
@@ -292,16 +294,18 @@ def gw_coupling(C1, C2, solver: str = "local"):
     return value, coupling
 
 
-def reference_values(C1, C2, restarts: int = 2, seed: int = 0) -> dict:
+def reference_values(C1, C2, restarts: int = 2, seed: int = 0, default_start=True) -> dict:
     """Exact GW objectives of POT's conditional gradient from several starts: its default
-    start ("pot", the naive solve), the identity coupling ("pot_identity") and ``restarts``
-    seeded random permutations ("pot_random0", ...). With an engine's value, their minimum
-    is the best known objective of the pair (bench/bench_gw.py)."""
+    start ("pot", the naive solve; left out with ``default_start=False``), the identity
+    coupling ("pot_identity") and ``restarts`` seeded random permutations ("pot_random0",
+    ...). With an engine's value, their minimum is the best known objective of the pair
+    (bench/bench_gw.py)."""
     C1 = np.asarray(C1, dtype=np.float64)
     C2 = np.asarray(C2, dtype=np.float64)
     n = len(C1)
     rng = np.random.default_rng(seed)
-    starts = {"pot": None, "pot_identity": np.arange(n)}
+    starts = {"pot": None} if default_start else {}
+    starts["pot_identity"] = np.arange(n)
     starts.update({f"pot_random{k}": rng.permutation(n) for k in range(restarts)})
     values = {}
     for name, sigma in starts.items():
@@ -320,23 +324,22 @@ def _check_solver(solver):
     return solver
 
 
-def gw_pairs(mats: dict, pairs, n_jobs: int = 1, solver: str = "local", device=None):
+def gw_pairs(mats: dict, pairs, n_jobs: int = 1, solver: str = "local+ecc", device=None):
     """GW values (float64 array) for the given (label, label) pairs of ``mats``.
 
     ``mats`` maps labels to n x n symmetric distance matrices with zero diagonals over the
     same probe inputs (as from ``distance_matrix``), used as given for every pair. Each
     value is the exact objective of a permutation coupling (or POT's coupling) found by:
 
-    * ``"local"`` (default): the identity coupling, improved by cycle moves and pair swaps
-      until neither improves (``_local_search``);
+    * ``"local"``: the identity coupling, improved by cycle moves and pair swaps until
+      neither improves (``_local_search``);
+    * ``"local+ecc"`` (default): ``"local"``, and where the eccentricity-sorted matching
+      (POT's first step) is within a factor 2.5 of its value, the same search from there;
+      the better of the two;
     * ``"swap"``: the identity coupling after up to 10 rounds of pair swaps (fastest);
     * ``"pot"``: the best of ``"local"``, POT's conditional gradient from its default start
       (what ``ot.gromov.gromov_wasserstein`` returns for the pair on its own) and that
       solution improved by the same local search: never worse than POT alone, and slower.
-
-    * ``"local+ecc"``: ``"local"``, and where the eccentricity-sorted matching (POT's first
-      step) is within a factor 2.5 of its value, the same search from that start; the
-      better of the two.
 
     Speed and quality of each: docs/performance.md. Pairs run in ``n_jobs`` threads with
     one BLAS thread each; results do not depend on ``n_jobs``. With a torch ``device``
@@ -361,7 +364,7 @@ def gw_pairs(mats: dict, pairs, n_jobs: int = 1, solver: str = "local", device=N
         return np.fromiter(values, dtype=np.float64, count=len(pairs))
 
 
-def gw_matrix(mats: dict, n_jobs: int = 1, solver: str = "local", device=None):
+def gw_matrix(mats: dict, n_jobs: int = 1, solver: str = "local+ecc", device=None):
     """GW values between all pairs of ``mats`` (see ``gw_pairs``): (labels, D), with D a
     symmetric float64 matrix with a zero diagonal, rows and columns in ``mats`` order."""
     labels = list(mats)

@@ -142,7 +142,7 @@ def perm_values(C1, C2, sigma):
     return ((C1 - B) ** 2).mean(dim=(1, 2))
 
 
-def gw_pairs(mats: dict, pairs, device, solver="local", chunk=32):
+def gw_pairs(mats: dict, pairs, device, solver="local+ecc", chunk=32):
     """``dilt.gw.gw_pairs`` for solver "local" or "local+ecc", as batched torch on
     ``device``, ``chunk`` pairs at a time; a float64 numpy array."""
     if solver not in ("local", "local+ecc"):
