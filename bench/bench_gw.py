@@ -1,259 +1,133 @@
-"""GW engine (dilt.gw) against the naive POT loop on 42 layers x n=500 probe inputs.
+"""GW engine (dilt.gw) against the naive POT loop on a ResNet-50 K=2 joint matrix.
 
-Representations (--reps):
-  cnn        two residual CNNs with ResNet-18's layout (stem, 4 stages x 2 blocks, 3
-             downsample convs: 20 convolutions + the head = 21 layers each) from one
-             initialisation, trained on digits 0-4 and 5-9 (scikit-learn's 8x8 digits) like
-             two DiLT chains; each layer's flattened output on 500 held-out images.
-  synthetic  two 21-layer random residual MLPs on clustered inputs, the second one's weights
-             drifting from the first's with depth (layers change gradually).
+Representations: two torchvision ResNet-50s with random weights (seeds 0 and 1: the two
+chains), each layer with weights (53 convolutions and the fc head, 54 nodes a chain, 108
+in all: 5,778 pairs) on the same --probe images: scikit-learn's 8x8 digits, upsampled to
+32 x 32 and repeated over 3 channels, in a seeded order. Outputs wider than
+--max-features are count-sketched as the distances rule does (dilt.representations), and
+every layer gets one distance matrix (dilt.gw.distance_matrix). Nothing is cached.
 
-naive:  per pair, both distance matrices recomputed, then POT's gromov_wasserstein2 (square
-        loss, uniform weights, default start and tolerances), one BLAS thread (the same
-        arithmetic as an engine worker; see --reproducibility for why that matters).
-engine: each distance matrix once, then gw_pairs(solver=pot|swap, n_jobs=--jobs).
-Both are timed on the same random subset of pairs (--pairs) and scaled to all pairs; the
-engine's distance matrices are counted in full. Objectives are evaluated exactly (float64)
-on the same float32 matrices.
+On a seeded sample of --pairs pairs, one thread, interleaved per pair:
+  naive   both distance matrices recomputed from the representations, then POT's
+          gromov_wasserstein2 (square loss, uniform weights, default start);
+  solvers each dilt.gw solver on the precomputed matrices (CPU time per pair).
+Best known per pair: the minimum of the naive value, POT from the identity coupling, POT
+from --restarts seeded random permutations (dilt.gw.reference_values) and every solver's
+value. Targets for the default solver: >= 10x the naive loop's speed, and within 1 % of
+the best known on >= 99 % of the sample.
 
-    .venv/bin/python bench/bench_gw.py [--reps cnn|synthetic] [--pairs 40|all] [--jobs 2]
+    .venv/bin/python bench/bench_gw.py [--probe 500] [--pairs 40] [--restarts 2] [--json F]
 """
 
-import argparse
 import os
-import sys
 import time
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import ot
 import torch
+from common import emit, parser, row
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 from torch import nn
+from torchvision.models import resnet50
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow" / "scripts"))
-from dilt.gw import distance_matrix, gw_pairs, gw_value  # noqa: E402
+from dilt.gw import SOLVERS, _solve, distance_matrix, gw_pairs, gw_value, reference_values
+from dilt.representations import layer_outputs
 
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
-            )
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
-        return torch.relu(out + (x if self.downsample is None else self.downsample(x)))
+DEFAULT = gw_pairs.__defaults__[1]
 
 
-def resnet18_like(width=8, classes=10):
-    widths = [width, 2 * width, 4 * width, 8 * width]
-    layers = [nn.Conv2d(1, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU()]
-    cin = width
-    for stage, cout in enumerate(widths):
-        for block in range(2):
-            layers.append(Block(cin, cout, 2 if stage and not block else 1))
-            cin = cout
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, classes)]
-    return nn.Sequential(*layers)
+class Digits:
+    """The first n of scikit-learn's digits in a seeded order, as 3 x size x size images."""
+
+    def __init__(self, n, size=32, seed=0):
+        x = load_digits().images[np.random.default_rng(seed).permutation(1797)[:n]] / 16.0
+        x = torch.tensor(x, dtype=torch.float32)[:, None]
+        x = nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        self.x = ((x - x.mean()) / x.std()).repeat(1, 3, 1, 1)
+
+    def batches(self, batch_size):
+        for start in range(0, len(self.x), batch_size):
+            yield self.x[start : start + batch_size], None
 
 
-def cnn_representations(n_probe, epochs, seed=0):
-    """{f"p{k}:{layer}": (n_probe, features) float32} for two chains, in network order."""
-    x, y = load_digits(return_X_y=True)
-    x = torch.tensor(x / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
-    y = torch.tensor(y)
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    probe, train = order[:n_probe], order[n_probe:]
-    torch.manual_seed(seed)
-    init = resnet18_like().state_dict()
-    reps = {}
-    for k, classes in enumerate([range(5), range(5, 10)]):
-        model = resnet18_like()
-        model.load_state_dict(init)
-        idx = train[torch.isin(y[train], torch.tensor(list(classes)))]
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-        gen = torch.Generator().manual_seed(seed + k)
-        model.train()
-        for _ in range(epochs):
-            for batch in idx[torch.randperm(len(idx), generator=gen)].split(64):
-                opt.zero_grad()
-                nn.functional.cross_entropy(model(x[batch]), y[batch]).backward()
-                opt.step()
-        names = [n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        modules = dict(model.named_modules())
-        outputs = {}
-        hooks = [
-            modules[n].register_forward_hook(
-                lambda _m, _i, out, n=n, store=outputs: store.__setitem__(n, out.flatten(1).numpy())
-            )
-            for n in names
-        ]
-        model.eval()
-        with torch.no_grad():
-            acc = (model(x[probe]).argmax(1) == y[probe])[
-                torch.isin(y[probe], idx.new_tensor(list(classes)))
-            ]
-        for h in hooks:
-            h.remove()
-        print(
-            f"  chain p{k}: classes {classes.start}-{classes.stop - 1}, "
-            f"probe accuracy on them {acc.float().mean():.3f}"
-        )
-        reps.update({f"p{k}:{n}": outputs[n] for n in names})
-    return reps
-
-
-def synthetic_representations(n_probe, seed=0, drift=0.35):
-    """{f"p{k}:layer{l}": (n_probe, 4 * width)} from two residual MLPs (see module doc)."""
-    rng = np.random.default_rng(seed)
-    widths = [64] * 5 + [128] * 5 + [256] * 5 + [512] * 6
-    x = rng.normal(size=(10, 32))[rng.integers(0, 10, n_probe)] * 2
-    x += rng.normal(size=x.shape)
-    base = [rng.normal(size=s) for s in zip([32] + widths[:-1], widths, strict=True)]
-    reps = {}
+def resnet50_representations(n, max_features):
+    """{f"p{k}:{layer}": (n, <= max_features) float32} for chains k = 0, 1."""
+    data, reps = Digits(n), {}
     for k in range(2):
-        h = x
-        for layer, w in enumerate(base):
-            w = (w + k * drift * (layer + 1) / len(base) * rng.normal(size=w.shape)) / np.sqrt(
-                len(w)
-            )
-            z = np.maximum(h @ w, 0)
-            h = h + 0.5 * z if z.shape == h.shape else z
-            h = h / np.linalg.norm(h, axis=1).mean()
-            noisy = np.repeat(h, 4, axis=1) + 0.05 * rng.normal(size=(n_probe, 4 * h.shape[1]))
-            reps[f"p{k}:layer{layer}"] = noisy.astype(np.float32)
+        torch.manual_seed(k)
+        model = resnet50(weights=None)
+        layers = [m for m, mod in model.named_modules() if isinstance(mod, (nn.Conv2d, nn.Linear))]
+        out = layer_outputs(model, layers, data, max_features=max_features, batch_size=100)
+        reps.update({f"p{k}:{layer}": r.numpy() for layer, r in out.items()})
     return reps
-
-
-def naive(reps, pairs):
-    """The naive loop over ``pairs``: (values, distance seconds, solve seconds, CPU s)."""
-    values, dist, solve = [], 0.0, 0.0
-    cpu = time.process_time()
-    for a, b in pairs:
-        t0 = time.perf_counter()
-        C1, C2 = distance_matrix(reps[a]), distance_matrix(reps[b])
-        t1 = time.perf_counter()
-        _, log = ot.gromov.gromov_wasserstein2(C1, C2, loss_fun="square_loss", log=True)
-        t2 = time.perf_counter()
-        dist, solve = dist + t1 - t0, solve + t2 - t1
-        values.append(gw_value(C1, C2, log["T"]))
-    return np.array(values), dist, solve, time.process_time() - cpu
-
-
-def summary(v):
-    return (
-        f"mean {np.mean(v):.5f} median {np.median(v):.5f} min {np.min(v):.5f} max {np.max(v):.5f}"
-    )
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--reps", choices=["cnn", "synthetic"], default="cnn")
-    ap.add_argument("--pairs", default="40", help="pairs timed and compared, or 'all'")
-    ap.add_argument("--jobs", type=int, default=2, help="n_jobs of the engine")
-    ap.add_argument("--probe", type=int, default=500)
-    ap.add_argument("--epochs", type=int, default=6)
-    ap.add_argument(
-        "--reproducibility",
-        action="store_true",
-        help="also rerun POT on the subset with default BLAS threads and in float64",
-    )
-    args = ap.parse_args()
+    p = parser(__doc__)
+    p.add_argument("--probe", type=int, default=500, help="probe images n")
+    p.add_argument("--pairs", type=int, default=40, help="seeded sample of pairs")
+    p.add_argument("--restarts", type=int, default=2, help="random POT restarts a pair")
+    p.add_argument("--max-features", type=int, default=4096)
+    args = p.parse_args()
+    torch.set_num_threads(os.cpu_count())
 
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; representations:")
     t = time.perf_counter()
-    if args.reps == "cnn":
-        reps = cnn_representations(args.probe, args.epochs)
-    else:
-        reps = synthetic_representations(args.probe)
-    labels = list(reps)
-    dims = [r.shape[1] for r in reps.values()]
-    pairs = list(combinations(labels, 2))
-    rng = np.random.default_rng(0)
-    subset = (
-        pairs
-        if args.pairs == "all"
-        else [
-            pairs[i]
-            for i in np.sort(
-                rng.choice(len(pairs), min(int(args.pairs), len(pairs)), replace=False)
-            )
-        ]
-    )
-    scale = len(pairs) / len(subset)
-    print(
-        f"  {args.reps}: {len(labels)} layers, n={args.probe}, features {min(dims)}..{max(dims)}, "
-        f"{len(pairs)} pairs ({time.perf_counter() - t:.0f} s); timing {len(subset)} pairs"
-        + ("" if scale == 1 else f", scaled x{scale:.2f} to all pairs")
-    )
-
-    with threadpool_limits(1):
-        ref, n_dist, n_solve, n_cpu = naive(reps, subset)
-    n_wall = (n_dist + n_solve) * scale
-    print(
-        f"naive POT loop: {1e3 * (n_dist + n_solve) / len(subset):.1f} ms a pair (distances "
-        f"{1e3 * n_dist / len(subset):.1f} + gromov_wasserstein2 "
-        f"{1e3 * n_solve / len(subset):.1f}); all pairs {n_wall:.1f} s wall, "
-        f"{n_cpu * scale:.1f} s CPU"
-    )
-    print(f"  objective {summary(ref)}")
-
-    t, c = time.perf_counter(), time.process_time()
+    reps = resnet50_representations(args.probe, args.max_features)
     mats = {k: distance_matrix(r) for k, r in reps.items()}
-    d_wall, d_cpu = time.perf_counter() - t, time.process_time() - c
-    print(f"engine distance matrices, once: {d_wall:.1f} s wall, {d_cpu:.1f} s CPU")
-    for solver in ("pot", "swap"):
-        t, c = time.perf_counter(), time.process_time()
-        values = gw_pairs(mats, subset, n_jobs=args.jobs, solver=solver)
-        wall = d_wall + (time.perf_counter() - t) * scale
-        cpu = d_cpu + (time.process_time() - c) * scale
-        ok = values <= ref * (1 + 1e-9)
-        ratio = values / ref
-        print(
-            f"engine solver={solver}, n_jobs={args.jobs}: all pairs {wall:.1f} s wall, "
-            f"{cpu:.1f} s CPU; speed-up {n_wall / wall:.1f}x wall, {n_cpu * scale / cpu:.1f}x CPU"
-        )
-        print(f"  objective {summary(values)}")
-        print(
-            f"  engine <= naive (1e-9 relative) on {ok.mean():.1%} of pairs ({ok.sum()}/{len(ok)});"
-            f" engine/naive median {np.median(ratio):.3f}, min {ratio.min():.3f}, "
-            f"max {ratio.max():.3f}"
-        )
+    pairs = list(combinations(mats, 2))
+    rng = np.random.default_rng(0)
+    sample = [pairs[i] for i in np.sort(rng.choice(len(pairs), args.pairs, replace=False))]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; ResNet-50 K=2: "
+          f"{len(mats)} layers, n={args.probe}, {len(pairs)} pairs, sample of {len(sample)} "
+          f"({time.perf_counter() - t:.0f} s)", flush=True)
 
-    if args.reproducibility:
-        for name, threads, dtype in [
-            ("default BLAS threads", None, np.float32),
-            ("float64", 1, np.float64),
-        ]:
-            with threadpool_limits(threads):
-                again = np.array(
-                    [
-                        gw_value(
-                            mats[a],
-                            mats[b],
-                            ot.gromov.gromov_wasserstein(
-                                mats[a].astype(dtype), mats[b].astype(dtype)
-                            ),
-                        )
-                        for a, b in subset
-                    ]
-                )
-            same = again <= ref * (1 + 1e-9)
-            print(
-                f"POT again, {name}: <= the naive run on {same.mean():.1%} of pairs, "
-                f"ratio median {np.median(again / ref):.3f}, min {(again / ref).min():.3f}, "
-                f"max {(again / ref).max():.3f}"
-            )
+    naive_s, naive = 0.0, []
+    cpu = {s: 0.0 for s in SOLVERS}
+    values = {s: [] for s in SOLVERS}
+    refs = []
+    with threadpool_limits(1):
+        for a, b in sample:
+            c = time.process_time()
+            C1, C2 = distance_matrix(reps[a]), distance_matrix(reps[b])
+            _, log = ot.gromov.gromov_wasserstein2(C1, C2, loss_fun="square_loss", log=True)
+            naive_s += time.process_time() - c
+            naive.append(gw_value(C1, C2, log["T"]))
+            for s in SOLVERS:
+                c = time.process_time()
+                values[s].append(_solve(mats[a], mats[b], s)[0])
+                cpu[s] += time.process_time() - c
+            refs.append(reference_values(mats[a], mats[b], args.restarts, seed=len(refs),
+                                         default_start=False))
+    best = np.minimum.reduce([np.array(naive)] + [np.array(v) for v in values.values()]
+                             + [np.array([r[k] for r in refs]) for k in refs[0]])
+    naive = np.array(naive)
+    print(f"naive POT loop: {1e3 * naive_s / len(sample):.0f} ms CPU a pair; all pairs "
+          f"~{naive_s / len(sample) * len(pairs) / 3600:.2f} h on one core")
+
+    print(f"{'solver':<12} {'ms/pair':>8} {'speed':>7} {'within 1%':>10} {'median':>7} "
+          f"{'max':>6}   (value / best known)")
+    lines = [("naive POT", naive_s, naive)] + [(s, cpu[s], np.array(values[s])) for s in SOLVERS]
+    lines += [(k, None, np.array([r[k] for r in refs])) for k in refs[0]]
+    rows = []
+    for name, seconds, v in lines:
+        ratio = v / best
+        share = 100 * np.mean(v <= 1.01 * best)
+        speed = naive_s / seconds if seconds else None
+        print(f"{name:<12} {1e3 * seconds / len(sample) if seconds else float('nan'):8.0f} "
+              f"{speed or float('nan'):6.1f}x {share:9.1f}% {np.median(ratio):7.3f} "
+              f"{ratio.max():6.2f}")
+        if name in SOLVERS:
+            tag = f"GW {name}{' (default)' if name == DEFAULT else ''}"
+            ctx = (f"ResNet-50 K=2, n={args.probe}, {len(sample)} of {len(pairs)} pairs, "
+                   f"CPU time, 1 thread")
+            rows.append(row(f"{tag}: speed vs naive POT loop", float(speed), "x", ">= 10",
+                            bool(speed >= 10), ctx))
+            rows.append(row(f"{tag}: within 1% of best known", float(share), "% pairs", ">= 99",
+                            bool(share >= 99), f"{int(round(share * len(sample) / 100))}/"
+                            f"{len(sample)} sampled pairs, {args.restarts} random restarts"))
+    emit(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ keep `make bench` to a few minutes; --full-dag runs the default config (`make ru
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -31,35 +30,14 @@ BENCHES = {
 }
 
 
-def gw_rows(text):
-    """Rows from bench_gw.py's printed summary (it prints text, not JSON)."""
-    rows = []
-    engines = re.findall(r"engine solver=(\w+), n_jobs=(\d+): all pairs ([\d.]+) s wall.*?"
-                         r"speed-up ([\d.]+)x wall, ([\d.]+)x CPU.*?"
-                         r"engine <= naive \(1e-9 relative\) on ([\d.]+)% of pairs \((\d+)/(\d+)\)",
-                         text, re.S)
-    naive = re.search(r"naive POT loop: .*?all pairs ([\d.]+) s wall", text)
-    for solver, jobs, wall, speed, cpu_speed, share, good, pairs in engines:
-        ctx = (f"{wall} s vs naive {naive.group(1) if naive else '?'} s for all pairs, "
-               f"n_jobs={jobs}, {cpu_speed}x in CPU time")
-        rows.append(row(f"GW engine ({solver}) speed-up vs naive POT loop", float(speed), "x",
-                        ">= 10", float(speed) >= 10, ctx))
-        rows.append(row(f"GW engine ({solver}) objective <= naive", float(share), "% pairs",
-                        ">= 99", float(share) >= 99, f"{good}/{pairs} timed pairs"))
-    return rows
-
-
 def run(name, extra, out_dir):
     path = Path(out_dir) / f"{name}.json"
-    cmd = [sys.executable, *BENCHES[name], *extra]
-    if name != "gw":
-        cmd += ["--json", str(path)]
+    cmd = [sys.executable, *BENCHES[name], *extra, "--json", str(path)]
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
     print(proc.stdout, end="", flush=True)
-    rows = gw_rows(proc.stdout) if name == "gw" else (
-        json.loads(path.read_text()) if path.exists() else [])
+    rows = json.loads(path.read_text()) if path.exists() else []
     if proc.returncode != 0 or not rows:
         return [{**row(f"{name} benchmark failed (exit {proc.returncode})", "-", "", ok=False),
                  "failed": True}]

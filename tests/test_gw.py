@@ -4,13 +4,16 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from dilt.gw import (
+    SOLVERS,
+    _local_search,
     _perm_value,
-    _swap_polish,
     distance_matrix,
+    gw_coupling,
     gw_distance,
     gw_matrix,
     gw_pairs,
     gw_value,
+    reference_values,
 )
 
 
@@ -77,41 +80,103 @@ def test_gw_invariant_to_rotation_and_scale():
         assert D[0, 1] == pytest.approx(0, abs=1e-10)
 
 
-def test_gw_matrix_properties():
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_gw_matrix_properties(solver):
     mats = _layers()
-    for solver in ("pot", "swap"):
-        labels, D = gw_matrix(mats, solver=solver)
-        assert labels == list(mats)
-        assert np.array_equal(D, D.T) and not np.diag(D).any() and (D >= 0).all()
+    labels, D = gw_matrix(mats, solver=solver)
+    assert labels == list(mats)
+    assert np.array_equal(D, D.T) and not np.diag(D).any() and (D >= 0).all()
+    # each pair's value is at most that of the identity coupling's refinement start
+    assert D[0, 1] <= gw_value(mats[labels[0]], mats[labels[1]], np.eye(40) / 40) + 1e-12
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_value_is_the_exact_objective_of_the_returned_coupling(solver):
+    mats = _layers()
+    C1, C2 = mats["p0:layer0"], mats["p1:layer2"]
+    value, T = gw_coupling(C1, C2, solver)
+    np.testing.assert_allclose(T.sum(axis=0), 1 / 40)
+    np.testing.assert_allclose(T.sum(axis=1), 1 / 40)
+    assert value == gw_value(C1, C2, T) or value == pytest.approx(gw_value(C1, C2, T), rel=1e-12)
+    assert value == gw_pairs(mats, [("p0:layer0", "p1:layer2")], solver=solver)[0]
 
 
 def test_pot_solver_is_never_worse_than_pot_alone():
     mats = _layers()
     pairs = [("p0:layer0", "p1:layer0"), ("p0:layer0", "p1:layer2"), ("p1:layer1", "p0:layer2")]
-    values = gw_pairs(mats, pairs)
+    values = gw_pairs(mats, pairs, solver="pot")
     with threadpool_limits(1):
         for (a, b), value in zip(pairs, values, strict=True):
             T = ot.gromov.gromov_wasserstein(mats[a], mats[b])
             assert value <= gw_value(mats[a], mats[b], T)
-    swap = gw_pairs(mats, pairs, solver="swap")
-    assert (values <= swap).all()
+    for solver in ("local", "local+ecc"):
+        assert (values <= gw_pairs(mats, pairs, solver=solver)).all()
+    assert (gw_pairs(mats, pairs) <= gw_pairs(mats, pairs, solver="local")).all()
 
 
-def test_swap_polish_only_improves_and_finds_a_hidden_permutation():
+def test_local_search_finds_a_hidden_permutation():
     C = distance_matrix(_reps(n=60))
     hidden = np.random.default_rng(4).permutation(60)
-    C2 = C[hidden][:, hidden]  # same geometry, rows shuffled: GW = 0
-    start = np.arange(60)
-    sigma = _swap_polish(C, C2, start, rounds=200)
+    C2 = C[hidden][:, hidden]  # same geometry, rows shuffled: GW = 0 at sigma = argsort(hidden)
+    sigma = _local_search(C, C2, np.arange(60))
     assert sorted(sigma) == list(range(60))
-    assert _perm_value(C, C2, sigma) < 0.5 * _perm_value(C, C2, start)
-    one = _swap_polish(C, C2, start, rounds=1)
-    assert _perm_value(C, C2, sigma) <= _perm_value(C, C2, one) < _perm_value(C, C2, start)
+    assert _perm_value(C, C2, sigma) < 0.05 * _perm_value(C, C2, np.arange(60))
+
+
+def test_reference_values_are_seeded_pot_runs():
+    mats = _layers()
+    C1, C2 = mats["p0:layer0"], mats["p1:layer2"]
+    with threadpool_limits(1):
+        refs = reference_values(C1, C2, restarts=2, seed=3)
+        assert list(refs) == ["pot", "pot_identity", "pot_random0", "pot_random1"]
+        assert refs == reference_values(C1, C2, restarts=2, seed=3)
+        T = ot.gromov.gromov_wasserstein(C1.astype(float), C2.astype(float))
+        assert refs["pot"] == gw_value(C1, C2, T)
+        T = ot.gromov.gromov_wasserstein(C1.astype(float), C2.astype(float), G0=np.eye(40) / 40)
+        assert refs["pot_identity"] == gw_value(C1, C2, T)
+    # the best known value is the minimum over the references and the engine
+    engine = gw_pairs(mats, [("p0:layer0", "p1:layer2")])[0]
+    best = min(*refs.values(), engine)
+    assert best <= engine and all(best <= v for v in refs.values())
+
+
+@pytest.mark.parametrize("solver", ["local", "local+ecc"])
+def test_torch_batched_engine_matches_numpy(solver):
+    pytest.importorskip("torch")
+    mats = _layers(count=8)
+    labels = list(mats)
+    pairs = [(a, b) for i, a in enumerate(labels) for b in labels[i + 1 :]]
+    ref = gw_pairs(mats, pairs, solver=solver)
+    got = gw_pairs(mats, pairs, solver=solver, device="cpu")
+    assert got.dtype == np.float64 and got.shape == ref.shape
+    # same search in float32 on other arithmetic: same optimum on most pairs, never far
+    assert np.mean(np.isclose(got, ref, rtol=1e-6, atol=1e-12)) >= 0.9
+    assert (got <= 1.05 * ref + 1e-12).all() and (ref <= 1.05 * got + 1e-12).all()
+
+
+def test_torch_batched_values_are_exact_and_find_a_hidden_permutation():
+    torch = pytest.importorskip("torch")
+    from dilt import gw_torch
+
+    C = distance_matrix(_reps(n=60))
+    hidden = np.random.default_rng(4).permutation(60)
+    C1 = torch.from_numpy(np.stack([C, C]))
+    C2 = torch.from_numpy(np.stack([C[hidden][:, hidden], C]))
+    sigma = gw_torch.local_search(C1, C2, torch.arange(60).repeat(2, 1))
+    values = gw_torch.perm_values(C1, C2, sigma)
+    for k in range(2):
+        assert sorted(sigma[k].tolist()) == list(range(60))
+        assert values[k].item() == pytest.approx(
+            _perm_value(C1[k].numpy(), C2[k].numpy(), sigma[k].numpy()), rel=1e-12)
+    assert values[0] < 0.05 * _perm_value(C, C2[0].numpy(), np.arange(60))
+    assert values[1] == 0
 
 
 def test_gw_matrix_parallel_is_identical():
     mats = _layers()
-    assert np.array_equal(gw_matrix(mats, n_jobs=1)[1], gw_matrix(mats, n_jobs=3)[1])
+    for solver in ("local+ecc", "pot"):
+        assert np.array_equal(gw_matrix(mats, n_jobs=1, solver=solver)[1],
+                              gw_matrix(mats, n_jobs=3, solver=solver)[1])
 
 
 def test_gw_matrix_rejects_bad_input():
