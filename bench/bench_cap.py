@@ -8,8 +8,13 @@ Per seed: vit_mini (width --width, MLP --fc-width) trained dense on scikit-learn
                 from --num-grads training examples for all densities;
   cap_mask      CAP's mask with the dense weights (no OBS update);
   cap_b1        CAP with block size 1: the diagonal-Fisher score, no update.
-and tested on the held-out digits. Prints one row per seed, method and density, then the
-mean accuracy per method and CAP's gain over magnitude per seed.
+and tested on the held-out digits. With --gradual, also both gradually from the trained
+model through dilt.cap.schedule(1, densities, --steps), with --epochs-between epochs of
+fine-tuning (AdamW lr 1e-3, cosine per step, the same batches) after each step: gradual CAP
+(dilt.cap.gradual) and gradual global magnitude, tested at each density after its
+fine-tuning.
+Prints one row per seed, method and density, then the mean accuracy per method and CAP's
+gain over magnitude per seed.
 
     .venv/bin/python bench/bench_cap.py [--seeds 0 1 2] [--width 32] [--block-size 32]
 """
@@ -20,7 +25,7 @@ import time
 import torch
 from common import parser
 
-from dilt import cap, data, feeds, models, pruning, train
+from dilt import cap, data, feeds, models, pruning, seeding, train
 
 
 def digits():
@@ -45,6 +50,7 @@ def run_seed(seed, args, train_feed, test_feed, log):
     dense = {k: v.clone() for k, v in model.state_dict().items()}
     names = models.prunable_names(model, arch)
     full = {n: torch.ones_like(dense[n], dtype=torch.bool) for n in names}
+    total = sum(m.numel() for m in full.values())
 
     def score(method, density, state):
         model.load_state_dict(state)
@@ -62,6 +68,7 @@ def run_seed(seed, args, train_feed, test_feed, log):
             pruning.magnitude_prune({n: dense[n] for n in names}, full, 1 - d))))
     sample = cap.calibration_sample(train_feed, args.num_grads, seed)
     settings = cap.Settings(block_size=args.block_size, num_grads=args.num_grads, damp=args.damp)
+    model.load_state_dict(dense)
     start = time.perf_counter()
     pruned = cap.one_shot(model, full, sample, args.densities, settings)
     log(f"seed {seed}: CAP one-shot (all densities) {time.perf_counter() - start:.1f} s")
@@ -73,6 +80,24 @@ def run_seed(seed, args, train_feed, test_feed, log):
                             cap.Settings(block_size=1, num_grads=args.num_grads, damp=args.damp))
     for d, (_, state) in zip(args.densities, diagonal, strict=True):
         rows.append(score("cap_b1", d, state))
+    if args.gradual:
+        tune = {**fit, "lr": 1e-3, "warmup_epochs": 0}
+        settings = cap.Settings(block_size=args.block_size, num_grads=args.num_grads,
+                                damp=args.damp, steps=args.steps, epochs=args.epochs_between)
+        model.load_state_dict(dense)
+        for d, _, state in cap.gradual(model, full, train_feed, args.densities, settings, tune,
+                                       seed, log=lambda s: None):
+            rows.append(score("cap_grad", d, state))
+        model.load_state_dict(dense)
+        mask, targets = full, set(args.densities)
+        for i, d in enumerate(cap.schedule(1.0, args.densities, args.steps)):
+            weights = dict(model.named_parameters())
+            survivors = sum(int(m.sum()) for m in mask.values())
+            mask = pruning.magnitude_prune(weights, mask, 1 - round(d * total) / survivors)
+            train.train(model, mask, train_feed, {**tune, "epochs": args.epochs_between},
+                        seeding.job_seed(seed, "cap", i), log=lambda s: None)
+            if d in targets:
+                rows.append(score("mag_grad", d, model.state_dict()))
     return rows
 
 
@@ -86,6 +111,9 @@ def main():
     p.add_argument("--block-size", type=int, default=cap.Settings.block_size)
     p.add_argument("--num-grads", type=int, default=cap.Settings.num_grads)
     p.add_argument("--damp", type=float, default=cap.Settings.damp)
+    p.add_argument("--gradual", action="store_true")
+    p.add_argument("--steps", type=int, default=cap.Settings.steps)
+    p.add_argument("--epochs-between", type=int, default=cap.Settings.epochs)
     args = p.parse_args()
     torch.set_num_threads(1)
     train_feed, test_feed = digits()
@@ -95,6 +123,7 @@ def main():
     print(f"\nvit_mini width {args.width}, fc {args.fc_width}, {args.epochs} epochs; CAP block "
           f"{args.block_size}, {args.num_grads} gradients, damp {args.damp}; seeds {args.seeds}")
     methods = ["dense", "magnitude", "cap", "cap_mask", "cap_b1"]
+    methods += ["mag_grad", "cap_grad"] if args.gradual else []
     acc = {(r["method"], r["density"], r["seed"]): r["accuracy"] for r in rows}
     print("density  " + "  ".join(f"{m:>9}" for m in methods) + "   cap - magnitude per seed")
     for d in args.densities:

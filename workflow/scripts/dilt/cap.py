@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call, grad, vmap
 
-from . import seeding, train
+from . import devices, seeding, train
 from .io import DiltError
 
 
@@ -30,7 +30,7 @@ class Settings:
 
     block_size: int = 32
     num_grads: int = 256
-    damp: float = 1e-4
+    damp: float = 1e-6
     steps: int = 2
     epochs: int = 2
 
@@ -92,19 +92,24 @@ def _blocks(flat, size):
 def block_fisher(model, mask, feed, block_size, batch=32):
     """{name: (blocks, B, B)} empirical Fisher (1/m) sum g g^T of each block of B consecutive
     weights of every masked tensor, from the per-example gradients of the m examples of
-    `feed` (pruned entries zeroed), accumulated `batch` examples at a time."""
+    `feed` (pruned entries zeroed), accumulated `batch` examples at a time in float32 (full
+    precision matmuls: no TF32 on CUDA)."""
     names = sorted(mask)
     params = dict(model.named_parameters())
     keep = {n: mask[n].to(params[n].device, torch.float32).flatten() for n in names}
     fisher = {n: torch.zeros(math.ceil(params[n].numel() / block_size), block_size, block_size,
                              device=params[n].device) for n in names}
-    was_training = model.training
+    was_training, precision = model.training, torch.get_float32_matmul_precision()
     model.eval()
-    for x, y in feed.batches(batch):
-        for name, g in per_example_gradients(model, names, x, y).items():
-            g = _blocks(g.float() * keep[name], block_size).transpose(0, 1)  # (blocks, n, B)
-            fisher[name].baddbmm_(g.transpose(1, 2), g)
-    model.train(was_training)
+    torch.set_float32_matmul_precision("highest")
+    try:
+        for x, y in feed.batches(batch):
+            for name, g in per_example_gradients(model, names, x, y).items():
+                g = _blocks(g.float() * keep[name], block_size).transpose(0, 1)  # (blocks, n, B)
+                fisher[name].baddbmm_(g.transpose(1, 2), g)
+    finally:
+        model.train(was_training)
+        torch.set_float32_matmul_precision(precision)
     return {n: f / len(feed) for n, f in fisher.items()}
 
 
@@ -170,8 +175,9 @@ def replay(w, finv, order, counts):
 
 
 def _chunks(k, size):
-    """Block ranges of at most ~2^22 floats of inverse Fisher each (memory of one pass)."""
-    step = max(1, 2**22 // size**2)
+    """Block ranges of at most ~2^24 entries of inverse Fisher each (the working memory of
+    one elimination pass is a few times that, in float64)."""
+    step = max(1, 2**24 // size**2)
     return [slice(i, min(i + step, k)) for i in range(0, k, step)]
 
 
@@ -179,7 +185,8 @@ def prune(weights, fisher, mask, keep, damp):
     """CAP on given Fisher blocks: for each count in `keep`, (mask keeping that many weights
     over all tensors, their OBS-updated weights, pruned ones exactly zero).
 
-    weights, mask: {name: tensor}; fisher: {name: (blocks, B, B)} as block_fisher gives. The
+    weights, mask: {name: tensor}; fisher: {name: (blocks, B, B)} as block_fisher gives,
+    without the damping, which is added here. The
     blocks' losses are ranked together, ties by tensor name, block and step, so each block
     loses a prefix of its elimination order.
     """
@@ -192,19 +199,20 @@ def prune(weights, fisher, mask, keep, damp):
             raise ValueError(f"cannot keep {count} weights, {alive} of {total} survive")
     w, pruned, orders, losses = {}, {}, {}, {}
     for n in names:
-        w[n] = _blocks(weights[n].detach().double().flatten() * mask[n].flatten(), size)
-        pruned[n] = _blocks((~mask[n].bool()).flatten(), size)
+        keep_n = mask[n].to(fisher[n].device).bool().flatten()
+        w[n] = _blocks(weights[n].detach().to(keep_n.device).double().flatten() * keep_n, size)
+        pruned[n] = _blocks(~keep_n, size)
         pruned[n][-1, size - (-mask[n].numel() % size):] = True  # padding
         parts = [eliminate(w[n][s], _inverse(fisher[n][s], damp), pruned[n][s])
                  for s in _chunks(len(w[n]), size)]
         orders[n] = torch.cat([o for o, _ in parts])
         losses[n] = torch.cat([lo for _, lo in parts])
-    flat = torch.cat([losses[n].flatten() for n in names])
+    ranking = torch.argsort(torch.cat([losses[n].flatten() for n in names]), stable=True)
     blocks = torch.tensor([0] + [len(losses[n]) for n in names]).cumsum(0)
     padding = int(sum(pruned[n].sum() for n in names)) - (total - alive)
     out = []
     for count in keep:
-        ranked = torch.argsort(flat, stable=True)[:total + padding - count] // size
+        ranked = ranking[:total + padding - count] // size
         counts = torch.bincount(ranked, minlength=int(blocks[-1]))
         new_mask, new_weights = {}, {}
         for j, n in enumerate(names):
@@ -216,7 +224,7 @@ def prune(weights, fisher, mask, keep, damp):
             numel, shape = mask[n].numel(), mask[n].shape
             new_mask[n] = keep_block.flatten()[:numel].view(shape).cpu()
             new_weights[n] = (upd.flatten()[:numel].view(shape) * new_mask[n].to(upd.device)
-                              ).to(weights[n].dtype)
+                              ).to(weights[n].device, weights[n].dtype)
         out.append((new_mask, new_weights))
     return out
 
@@ -259,6 +267,7 @@ def gradual(model, mask, feed, densities, cfg, train_cfg, seed, log=print):
     targets = sorted(densities, reverse=True)
     if targets[0] > start:
         raise DiltError(f"CAP target density {targets[0]} above the starting density {start}")
+    devices.prepare(model, feed.device)
     out = []
     for i, density in enumerate(schedule(start, targets, cfg.steps)):
         step_seed = seeding.job_seed(seed, "cap", i)
