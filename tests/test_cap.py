@@ -161,7 +161,8 @@ def test_settings_defaults_and_errors_name_the_key():
     assert (s.block_size, s.num_grads, s.steps, s.epochs) == (64, 256, 2, 3)
     with pytest.raises(DiltError, match=r"baselines\.cap\.schedule\.every: unknown"):
         cap.settings({"schedule": {"every": 1}})
-    with pytest.raises(DiltError, match=r"baselines\.cap\.damp"):
-        cap.settings({"damp": 0})
+    for damp in (0, "1e-6"):  # YAML reads 1e-6 without a dot as a string
+        with pytest.raises(DiltError, match=r"baselines\.cap\.damp"):
+            cap.settings({"damp": damp})
     with pytest.raises(DiltError, match=r"baselines\.cap\.num_grads"):
         cap.calibration_sample(TensorFeed(torch.zeros(3, 1), torch.zeros(3)), 4, 0)

@@ -53,7 +53,7 @@ def settings(cfg):
     if not isinstance(out.epochs, int) or out.epochs < 0:
         raise DiltError(f"baselines.cap.schedule.epochs: must be an integer >= 0, "
                         f"got {out.epochs!r}")
-    if not out.damp > 0:
+    if isinstance(out.damp, bool) or not isinstance(out.damp, int | float) or out.damp <= 0:
         raise DiltError(f"baselines.cap.damp: must be positive, got {out.damp!r}")
     return out
 
@@ -69,7 +69,7 @@ def calibration_sample(feed, num_grads, seed):
 
 def per_example_gradients(model, names, x, y):
     """{name: (n, numel)} gradients of each example's cross-entropy loss, by torch.func's
-    vmap over grad (the model in eval mode: no dropout, no drop-path)."""
+    vmap over grad. Call it in eval mode (block_fisher does): no dropout, no drop-path."""
     params = {n: p.detach() for n, p in model.named_parameters()}
     wanted = {n: params[n] for n in names}
 
