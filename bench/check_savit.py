@@ -29,7 +29,7 @@ MODEL = {"arch": "vit_mini", "width": 32, "fc_width": 64, "ignore": []}
 TRAIN = {"epochs": 40, "batch_size": 32, "lr": 2e-3, "momentum": 0.9, "weight_decay": 0.05,
          "optimizer": "adamw", "warmup_epochs": 2, "grad_clip": 1.0}
 SAVIT = {"examples": 512, "batch_size": 64, "components": ["heads", "neurons", "channels"],
-         "units_per_step": 1, "objective": "logits", "directions": None, "interactions": True}
+         "units_per_step": 1, "objective": "logits", "directions": 16, "interactions": True}
 VARIANTS = {"savit": {}, "savit_loss": {"objective": "loss"},
             "savit_diagonal": {"interactions": False}}
 METHODS = [*VARIANTS, "l1_uniform", "random_uniform", "random_counts"]

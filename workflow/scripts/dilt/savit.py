@@ -44,6 +44,7 @@ block, lowest score first: L1 norms or random scores) and removal with given per
 counts, both matched to the same budget.
 """
 
+import copy
 from collections import Counter
 from contextlib import contextmanager
 
@@ -114,7 +115,7 @@ def calibration_indices(n, examples, seed):
 
 
 def taylor_terms(model, structure, feed, unit_kinds, batch_size, objective="logits",
-                 directions=None, seed=0):
+                 directions=16, seed=0):
     """(units, first, rows) of the units of `unit_kinds`: dL(S) ~= first . 1_S + 1/2 mean over
     rows r of (r . 1_S)^2, float64 on the CPU, from the gate gradients at gate = 1.
 
@@ -122,8 +123,9 @@ def taylor_terms(model, structure, feed, unit_kinds, batch_size, objective="logi
     (empirical Fisher), first = minus their mean. objective "logits": the distortion
     1/2 |z_S - z|^2 of the logits z; its gradient is zero and its Hessian at the trained
     network is exactly J'J (Gauss-Newton, J = dz/dgates), so first = 0 and the rows are
-    sqrt(classes) e_c' J per example and class (directions None) or v' J for `directions`
-    seeded standard-normal v per example (mean of (v' J d)^2 = |J d|^2; for many classes).
+    sqrt(classes) e_c' J per example and class (exact; when classes <= `directions`) or v' J
+    for `directions` seeded standard-normal v per example (mean of (v' J d)^2 = |J d|^2).
+    Memory: examples x min(classes, directions) x units float64.
     """
     units = structure.units(unit_kinds)
     sizes = {"head": (structure.depth, structure.heads),
@@ -141,7 +143,7 @@ def taylor_terms(model, structure, feed, unit_kinds, batch_size, objective="logi
                 z = model(x.to(device))
             if objective == "loss":
                 outputs = [nn.functional.cross_entropy(z, y.to(device), reduction="sum")]
-            elif directions is None:
+            elif z.shape[1] <= directions:
                 outputs = [z[:, c].sum() * z.shape[1] ** 0.5 for c in range(z.shape[1])]
             else:
                 v = torch.randn((directions, *z.shape), generator=gen).to(device)
@@ -185,57 +187,106 @@ def _remove(kept, unit):
         kept[unit.kind][unit.block] -= 1
 
 
-def removal_order(first, rows, units, structure, budget, stop, units_per_step=1,
-                  interactions=True):
-    """Greedy minimisation of dL(S) = first . 1_S + 1/2 mean_r (r . 1_S)^2 until the
-    `budget` cost ("flops" or "params", vit_structure.structured_cost) is at most `stop`.
+class _Search:
+    """State of the greedy search: removed units, kept counts, cost, predicted dL."""
 
-    Each step ranks the remaining units by marginal dL / cost saved and removes the
-    `units_per_step` best, one by one, short of any unit that alone would meet the budget.
-    When the best-ranked unit would meet it, the last unit removed is, of all units that each
-    meet it, the one with the smallest marginal dL (a smaller unit instead of overshooting).
-    Returns (order, costs, losses): unit indices in removal order, the cost and the
-    predicted dL after each. interactions=False drops the cross terms from the ranking
-    (diagonal Fisher: each unit's own first- and second-order terms only), an ablation; the
-    reported dL always includes them.
-    """
-    g = torch.as_tensor(rows, dtype=torch.float64)
-    n = g.shape[0]
-    first, self_term = torch.as_tensor(first, dtype=torch.float64), (g * g).mean(0) / 2
-    groups = [(u.kind, u.block) for u in units]
-    is_channel = torch.tensor([u.kind == "channel" for u in units])
-    alive = torch.ones(len(units), dtype=torch.bool)
-    kept = _kept_counts(structure)
-    cost, total = _cost(structure, kept, budget), torch.zeros(n, dtype=torch.float64)
-    linear, order, costs, losses = 0.0, [], [], []
-    while cost > stop:
-        saving = _savings(structure, kept, budget)
-        per_unit = torch.tensor([float(saving[key]) for key in groups], dtype=torch.float64)
-        marginal = first + self_term + (g.T @ total / n if interactions else 0)
-        blocked = ~alive | (is_channel if kept["channel"] == 1 else torch.zeros_like(alive))
+    def __init__(self, first, rows, units, structure, budget, interactions):
+        self.g = torch.as_tensor(rows, dtype=torch.float64)
+        self.first = torch.as_tensor(first, dtype=torch.float64)
+        self.self_term = (self.g * self.g).mean(0) / 2
+        self.units, self.structure, self.budget = units, structure, budget
+        self.interactions = interactions
+        self.groups = [(u.kind, u.block) for u in units]
+        self.is_channel = torch.tensor([u.kind == "channel" for u in units])
+        self.alive = torch.ones(len(units), dtype=torch.bool)
+        self.kept = _kept_counts(structure)
+        self.cost = _cost(structure, self.kept, budget)
+        self.total = torch.zeros(self.g.shape[0], dtype=torch.float64)
+        self.linear, self.loss, self.order = 0.0, 0.0, []
+
+    def copy(self):
+        other = copy.copy(self)
+        other.alive, other.total = self.alive.clone(), self.total.clone()
+        other.kept = {k: list(v) if isinstance(v, list) else v for k, v in self.kept.items()}
+        other.order = list(self.order)
+        return other
+
+    def terms(self, stop):
+        """(marginal dL, cost saved, ratio (inf where not removable), finishing: removable
+        units that alone bring the cost to `stop`) of every unit."""
+        saving = _savings(self.structure, self.kept, self.budget)
+        per_unit = torch.tensor([float(saving[key]) for key in self.groups],
+                                dtype=torch.float64)
+        marginal = self.first + self.self_term
+        if self.interactions:
+            marginal = marginal + self.g.T @ self.total / self.g.shape[0]
+        blocked = ~self.alive
+        if self.kept["channel"] == 1:
+            blocked = blocked | self.is_channel
         ratio = torch.where(blocked, torch.inf, marginal / per_unit)
-        if torch.isinf(ratio).all():
-            break
-        ranked = torch.argsort(ratio, stable=True)
-        finishing = ~blocked & (per_unit >= cost - stop)
-        if finishing[ranked[0]]:
-            # Last unit: of those that each meet the budget, the one that costs least dL.
-            chunk = [int(torch.argmin(torch.where(finishing, marginal, torch.inf)))]
-        else:
-            chunk = ranked[:units_per_step].tolist()
-        for u in chunk:
-            last_channel = units[u].kind == "channel" and kept["channel"] == 1
-            if cost <= stop or last_channel or (finishing[u] and len(chunk) > 1):
+        return marginal, ratio, ~blocked & (per_unit >= self.cost - stop)
+
+    def remove(self, u):
+        self.alive[u] = False
+        _remove(self.kept, self.units[u])
+        self.cost = _cost(self.structure, self.kept, self.budget)
+        self.total += self.g[:, u]
+        self.linear += float(self.first[u])
+        self.loss = self.linear + float(self.total @ self.total) / (2 * self.g.shape[0])
+        self.order.append(u)
+
+    def finish(self, stop, small_first):
+        """Remove units until the cost is at most `stop`: with small_first, the best-ranked
+        unit that alone does not reach it while there is one; otherwise (and then) the unit
+        with the smallest marginal dL of those that alone reach it."""
+        while self.cost > stop:
+            marginal, ratio, finishing = self.terms(stop)
+            small = torch.where(finishing, torch.inf, ratio)
+            if small_first and not torch.isinf(small).all():
+                self.remove(int(torch.argmin(small)))
+            elif finishing.any():
+                self.remove(int(torch.argmin(torch.where(finishing, marginal, torch.inf))))
+            else:
+                return self
+        return self
+
+
+def removal_sets(first, rows, units, structure, budget, stops, units_per_step=1,
+                 interactions=True):
+    """Greedy minimisation of dL(S) = first . 1_S + 1/2 mean_r (r . 1_S)^2 under each bound
+    in `stops` on the `budget` cost ("flops" or "params", vit_structure.structured_cost).
+
+    Each step ranks the remaining units by marginal dL / cost saved (with the cross terms of
+    the units already removed) and removes the `units_per_step` best, one by one, short of
+    any unit that alone would reach the bound. When the best-ranked unit would reach it, the
+    search ends with the better (lower predicted dL) of two endings: the unit of smallest
+    marginal dL among all that alone reach the bound, or smaller units first (the
+    best-ranked of those that do not reach it alone, while there are any), then that
+    choice. The search then goes on from before that ending
+    to the next, lower bound, so the sets are nested up to their endings. Returns, per bound,
+    (unit indices in removal order, cost, predicted dL); a bound that cannot be reached
+    (all but one channel gone) gives the closest set. interactions=False ranks by each
+    unit's own terms only (an ablation; the reported dL includes the cross terms).
+    """
+    search = _Search(first, rows, units, structure, budget, interactions)
+    out = {}
+    for stop in sorted(set(stops), reverse=True):
+        while search.cost > stop:
+            _, ratio, finishing = search.terms(stop)
+            if torch.isinf(ratio).all():
                 break
-            alive[u] = False
-            _remove(kept, units[u])
-            cost = _cost(structure, kept, budget)
-            total += g[:, u]
-            linear += float(first[u])
-            order.append(u)
-            costs.append(cost)
-            losses.append(linear + float(total @ total) / (2 * n))
-    return order, costs, losses
+            ranked = torch.argsort(ratio, stable=True)
+            if finishing[ranked[0]]:
+                break
+            for u in ranked[:units_per_step].tolist():
+                if finishing[u] or search.cost <= stop:
+                    break
+                search.remove(u)
+        endings = [search.copy().finish(stop, small) for small in (False, True)]
+        reached = [e for e in endings if e.cost <= stop] or endings
+        best = min(reached, key=lambda e: e.loss)
+        out[stop] = (best.order, best.cost, best.loss)
+    return [out[stop] for stop in stops]
 
 
 def _stop(structure, budget, target):
@@ -250,31 +301,28 @@ def savit_masks(model, names, feed, settings, seed, budget, targets):
 
     `feed`: training examples (the calibration sample is drawn from them); `names`: the
     model's prunable weights (models.prunable_names; all unit weights, nothing else);
-    `settings` (config baselines.savit): examples, batch_size, components, units_per_step,
-    interactions;
+    `settings` (config baselines.savit): examples, batch_size, components, objective,
+    directions, units_per_step, interactions;
     `budget` "flops" (targets are FLOPs reductions, e.g. 0.3) or "params" (targets are
-    prunable-weight densities, e.g. 0.5). The masks are nested (prefixes of one removal
-    order). Returns [(mask of torch bools, info)], info = vit_structure.summary plus the
-    target and the predicted loss change `predicted_dloss`.
+    prunable-weight densities, e.g. 0.5). The masks are nested up to the last few units
+    of each (removal_sets). Returns [(mask of torch bools, info)], info =
+    vit_structure.summary plus the target and the predicted loss change `predicted_dloss`.
     """
     structure = vs.ViTStructure.from_model(model)
     vs.check_prunable(structure, names)
     calib = feed.subset(calibration_indices(len(feed), settings["examples"], seed))
     units, first, rows = taylor_terms(model, structure, calib, kinds(settings["components"]),
                                       settings["batch_size"], settings["objective"],
-                                      settings.get("directions"), seed)
+                                      settings["directions"], seed)
     stops = [_stop(structure, budget, t) for t in targets]
-    order, costs, losses = removal_order(first, rows, units, structure, budget, min(stops),
-                                         settings.get("units_per_step", 1),
-                                         settings.get("interactions", True))
+    sets = removal_sets(first, rows, units, structure, budget, stops,
+                        settings["units_per_step"], settings["interactions"])
     out = []
-    for target, stop in zip(targets, stops, strict=True):
-        k = next((i + 1 for i, c in enumerate(costs) if c <= stop), len(order))
-        removed = [units[u] for u in order[:k]]
+    for target, (order, _, loss) in zip(targets, sets, strict=True):
+        removed = [units[u] for u in order]
         mask = vs.structured_mask(structure, removed)
         info = vs.summary(structure, mask, removed)
-        info.update({"budget": budget, "target": target,
-                     "predicted_dloss": losses[k - 1] if k else 0.0})
+        info.update({"budget": budget, "target": target, "predicted_dloss": loss})
         out.append((mask, info))
     return out
 
