@@ -206,6 +206,15 @@ def test_savit_needs_every_unit_weight_prunable():
         savit.savit_masks(model, names, feed(), SETTINGS, 0, "flops", [0.3])
 
 
+@pytest.mark.parametrize("change, key", [({"objective": "hessian"}, "objective"),
+                                         ({"components": ["tokens"]}, "components")])
+def test_savit_settings_errors_name_the_key(change, key):
+    model = tiny()
+    with pytest.raises(DiltError, match=f"baselines.savit.{key}"):
+        savit.savit_masks(model, list(vs.ViTStructure.from_model(model).shapes()), feed(),
+                          dict(SETTINGS, **change), 0, "flops", [0.3])
+
+
 def test_uniform_removal_takes_the_same_share_of_each_group_lowest_first():
     s = vs.ViTStructure.from_model(tiny())
     units = s.units(("head", "neuron"))

@@ -53,6 +53,7 @@ import torch
 from torch import nn
 
 from . import vit_structure as vs
+from .io import DiltError
 
 COMPONENTS = {"heads": "head", "neurons": "neuron", "channels": "channel"}
 
@@ -306,8 +307,16 @@ def savit_masks(model, names, feed, settings, seed, budget, targets):
     `budget` "flops" (targets are FLOPs reductions, e.g. 0.3) or "params" (targets are
     prunable-weight densities, e.g. 0.5). The masks are nested up to the last few units
     of each (removal_sets). Returns [(mask of torch bools, info)], info =
-    vit_structure.summary plus the target and the predicted loss change `predicted_dloss`.
+    vit_structure.summary plus the target and `predicted_change`, the predicted dL of the
+    objective (logits: half the mean squared distortion of the logits).
     """
+    if settings["objective"] not in ("logits", "loss"):
+        raise DiltError(f"baselines.savit.objective: 'logits' or 'loss', got "
+                        f"'{settings['objective']}'")
+    unknown = sorted(set(settings["components"]) - set(COMPONENTS))
+    if unknown or not settings["components"]:
+        raise DiltError(f"baselines.savit.components: a non-empty list of "
+                        f"{sorted(COMPONENTS)}, got {settings['components']}")
     structure = vs.ViTStructure.from_model(model)
     vs.check_prunable(structure, names)
     calib = feed.subset(calibration_indices(len(feed), settings["examples"], seed))
@@ -322,13 +331,13 @@ def savit_masks(model, names, feed, settings, seed, budget, targets):
         removed = [units[u] for u in order]
         mask = vs.structured_mask(structure, removed)
         info = vs.summary(structure, mask, removed)
-        info.update({"budget": budget, "target": target, "predicted_dloss": loss})
+        info.update({"budget": budget, "target": target, "predicted_change": loss})
         out.append((mask, info))
     return out
 
 
 def l1_scores(model, structure, units):
-    """Sum of |w| over each unit's weights (vit_structure.Unit.unit_weights), float64."""
+    """Sum of |w| over each unit's weights (ViTStructure.unit_weights), float64."""
     params = dict(model.named_parameters())
     return torch.tensor([sum(float(params[n].detach()[i].abs().sum())
                              for n, i in structure.unit_weights(u)) for u in units],
