@@ -25,13 +25,13 @@ import time
 import torch
 from common import parser
 
-from dilt import cap, data, feeds, models, pruning, seeding, train
+from dilt import batches, cap, datasets, models, pruning, seeding, train
 
 
 def digits():
-    ds = data.load_digits({"test_fraction": 0.25, "split_seed": 0})
-    return (feeds.TensorFeed(torch.from_numpy(ds.train.x), torch.from_numpy(ds.train.y)),
-            feeds.TensorFeed(torch.from_numpy(ds.test.x), torch.from_numpy(ds.test.y)))
+    ds = datasets.load_digits({"test_fraction": 0.25, "split_seed": 0})
+    return (batches.TensorFeed(torch.from_numpy(ds.train.x), torch.from_numpy(ds.train.y)),
+            batches.TensorFeed(torch.from_numpy(ds.test.x), torch.from_numpy(ds.test.y)))
 
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from dilt import cap, models
-from dilt.feeds import TensorFeed
+from dilt.batches import TensorFeed
 from dilt.io import DiltError
 
 
