@@ -32,6 +32,9 @@ REINIT = config["baselines"]["reinit"]
 ROUND_TICKETS = methods.retrained(ROUND, PARTS, IMP_METHODS, BASELINES)
 MATCHED_TICKETS = methods.retrained(MATCHED, PARTS, IMP_METHODS, BASELINES, REINIT)
 ROUND_MADE = methods.written_together(ROUND, PARTS, IMP_METHODS, BASELINES)  # rule tickets
+# IMP chains' masks that a same-round control takes its per-layer counts from (LTH, COLT)
+ROUND_REFERENCES = sorted({ref for ref in (methods.parse(t).reference for t in ROUND_MADE)
+                           if ref and methods.parse(ref).method.kind == methods.IMP_CHAIN})
 MATCH_MADE = methods.written_together(MATCHED, PARTS, IMP_METHODS, BASELINES)  # rule match
 TARGET = config["transfer"]["target"]
 TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []

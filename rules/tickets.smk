@@ -4,13 +4,15 @@ rule tickets:
     localrule: True
     input:
         masks=[P.imp("mask.safetensors", "dilt", p) for p in PARTS],
-        lth=P.imp("mask.safetensors", "lth", "full") if "random_lth" in ROUND_MADE else [],
+        references=lambda wc: [mask_of(t, (ROUND, int(wc.round)), wc.seed)
+                               for t in ROUND_REFERENCES],
     output:
         tickets=[P.ticket(t) for t in ROUND_MADE],
         overlap=P.overlap(),
     params:
         parts=PARTS,
         tickets=ROUND_MADE,
+        references=ROUND_REFERENCES,
     log:
         P.log("seed{seed}/tickets/round{round}"),
     benchmark:

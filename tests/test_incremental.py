@@ -117,9 +117,9 @@ def test_touched_input_reruns_nothing_unless_its_content_changed(finished):
 
 
 RANDOM_COLT = '''
-RECORDS["random_colt"] = Method("random_colt", "random", ONE_SHOT,
+RECORDS["random_colt"] = Method("random_colt", "random", CONTROL,
                                 "random with COLT's per-layer counts", "colt",
-                                rule="random_masks", baseline=True, reference="colt")
+                                reference="colt", baseline=True)
 '''
 
 
@@ -128,18 +128,25 @@ def test_a_method_added_to_the_registry_alone_joins_the_dag_and_the_tables(finis
     with open(repo_copy / "workflow/scripts/dilt/methods.py", "a") as fh:
         fh.write(RANDOM_COLT)
     override = tmp_path / "baselines.yaml"
-    tiny = yaml.safe_load(TINY.read_text())
     methods = ["random_global", "random_lth", "snip", "grasp", "rigl", "random_colt"]
-    override.write_text(yaml.safe_dump({"baselines": {**tiny.get("baselines", {}),
-                                                      "methods": methods}}))
+    override.write_text(yaml.safe_dump({"baselines": {"methods": methods}}))
     configs = (TINY, override)
     jobs = planned_jobs(finished, repo=repo_copy, configfiles=configs)
-    assert jobs["random_masks"] == 1 and jobs["retrain"] == 2  # rounds 1 and 3
+    # same-round view: the tickets jobs add it, and it is retrained at rounds 1 and 3;
+    # matched view: the match checkpoint adds it (its retraining is planned after it)
+    assert jobs["tickets"] == 2 and jobs["retrain"] == 2 and jobs["match"] == 1
     assert not {"imp_round", "imp_dense", "saliency_masks", "rigl"} & set(jobs)
-    snakemake(finished, Paths("tiny").table("exp1"), repo=repo_copy, configfiles=configs)
-    table = pd.read_csv(finished / Paths("tiny").table("exp1"), sep="\t")
-    rows = table[table["ticket"] == "random_colt"].set_index("round")
-    colt = table[table["ticket"] == "colt"].set_index("round")
-    assert list(rows.index) == [1, 3] and set(rows["method"]) == {"random"}
-    assert (rows["find_seconds"] > colt["find_seconds"]).all()  # COLT's chains + its own job
+    snakemake(finished, Paths("tiny").table("exp1"), Paths("tiny").table("exp1_same_round"),
+              repo=repo_copy, configfiles=configs)
+    paths = Paths("tiny", finished)
+    matched = pd.read_csv(paths.table("exp1"), sep="\t").set_index("ticket")
+    assert matched.loc["random_colt", "method"] == "random"
+    assert matched.loc["random_colt", "parallel_seconds"] == matched.loc["colt",
+                                                                         "parallel_seconds"]
+    assert matched.loc["random_colt", "density"] == pytest.approx(matched.loc["colt",
+                                                                              "density"])
+    same = pd.read_csv(paths.table("exp1_same_round"), sep="\t")
+    rows = same[same["ticket"] == "random_colt"].set_index("round")
+    colt = same[(same["ticket"] == "colt") & (same["stage"] == "retrain")].set_index("round")
+    assert list(rows.index) == [1, 3]
     assert rows["density"].to_numpy() == pytest.approx(colt["density"].to_numpy())

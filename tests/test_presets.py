@@ -56,7 +56,7 @@ TINY_CIFAR = {
     "probe": {"per_class": 2},
     "model": {"arch": "conv2", "width": 4, "fc_width": 8},
     "train": {"epochs": 1, "batch_size": 32},
-    "imp": {"rounds": 1, "rewind_step": 0}, "retrain": {"sparsities": [], "rounds": [1]},
+    "imp": {"rounds": 1, "rewind_step": 0}, "retrain": {"sparsities": [0.1], "rounds": [1]},
     "gw": {"rounds": [-1]}, "transfer": {"target": None, "rounds": None},
 }
 

@@ -74,10 +74,10 @@ def test_a_rule_script_runs_outside_the_workflow_with_a_stand_in(tmp_path):
         io.save_arrays(tmp_path / f"m{i}.safetensors", m)
     names = ["core", "union", "specialist_p0", "specialist_p1", "random"]
     smk = rule_job.stand_in(
-        input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)], "lth": []},
+        input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)], "references": []},
         output={"tickets": [str(tmp_path / f"{n}.safetensors") for n in names],
                 "overlap": str(tmp_path / "overlap.tsv")},
-        params={"parts": ["p0", "p1"], "tickets": names},
+        params={"parts": ["p0", "p1"], "tickets": names, "references": []},
         wildcards={"seed": "0", "round": "1"})
     script.main(smk, log=lambda _: None)
     assert io.load_arrays(tmp_path / "specialist_p1.safetensors")["w"].tolist() == [

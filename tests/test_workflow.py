@@ -16,8 +16,11 @@ from dilt.pruning import magnitude_prune
 ROUNDS, FRACTION, PARTS = 3, 0.2, ["p0", "p1"]
 LAYERS = ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]
 TICKETS = ["core", "union", "specialist_p0", "specialist_p1", "random", "mask_p0", "mask_p1"]
-BASELINES = ["lth", "colt", "random_global", "random_lth", "snip", "grasp", "rigl",
-             "reinit_lth"]
+SAME_ROUND = [*TICKETS, "lth", "colt", "random_core", "random_specialist_p0",
+              "random_specialist_p1", "random_lth"]
+TARGET = 0.3  # tests/tiny.yaml's one matched sparsity
+MATCHED = ["core", "union", "mask_p0", "mask_p1", "lth", "colt", "random", "random_core",
+           "random_lth", "random_global", "snip", "grasp", "rigl", "reinit_lth"]
 CHAINS = {"dilt": PARTS, "colt": PARTS, "lth": ["full"]}
 
 
@@ -60,7 +63,7 @@ def test_imp_rounds_follow_the_density_schedule_and_keep_pruned_weights_zero(run
 
 def test_tickets_and_overlap_table(run):
     _, P = run
-    for r in (0, 1, 3):
+    for r in (1, 3):
         t = {name: load_file(P.ticket(name, r, 0)) for name in TICKETS[:5]}
         chains = [load_file(P.imp("mask.safetensors", "dilt", p, r, 0)) for p in PARTS]
         for key in chains[0]:
@@ -70,25 +73,48 @@ def test_tickets_and_overlap_table(run):
             assert t["random"][key].sum() == t["union"][key].sum()
         overlap = pd.read_csv(P.overlap(r, 0), sep="\t").set_index("layer")
         assert list(overlap.columns) == ["params", "density_p0", "density_p1", "jaccard",
-                                         "chance_jaccard", "core_density", "union_density"]
+                                         "chance_jaccard", "jaccard_corrected", "core_density",
+                                         "union_density"]
+        one = overlap.loc["conv2.weight"]
+        assert one["jaccard_corrected"] == pytest.approx(
+            (one["jaccard"] - one["chance_jaccard"]) / (1 - one["chance_jaccard"]), abs=1e-5)
         assert set(overlap.index) == {f"{x}.weight" for x in LAYERS} | {"all"}
         assert (overlap["core_density"] <= overlap["union_density"]).all()
-        if r == 0:
-            assert (overlap["jaccard"] == 1).all()
 
 
 def test_retrained_tickets_report_accuracy_per_split(run):
     _, P = run
     table = pd.read_csv(P.table("retrain"), sep="\t")
-    assert len(table) == (len(TICKETS) + len(BASELINES)) * 2 + 1
-    for col in ["ticket", "round", "seed", "sparsity", "density", "acc_all", "acc_p0", "acc_p1",
-                "acc_class0", "chance"]:
+    same = table[table["view"] == "round"]
+    assert len(same) == len(SAME_ROUND) * 2 + 1  # two rounds, and dense
+    for col in ["ticket", "view", "round", "target_sparsity", "seed", "sparsity", "density",
+                "acc_all", "acc_p0", "acc_p1", "acc_class0", "chance", "empty_layers"]:
         assert col in table.columns
-    at3 = table[table["round"] == 3].set_index("ticket")["density"]
+    at3 = same[same["round"] == 3].set_index("ticket")["density"]
     assert at3["core"] <= at3["mask_p0"] <= at3["union"]
-    assert at3["random"] == pytest.approx(at3["union"])
-    dense = read_json(P.retrain("dense", 0, 0))
-    assert dense["density"] == 1.0
+    for ticket, control in [("union", "random"), ("core", "random_core"),
+                            ("specialist_p1", "random_specialist_p1"), ("lth", "random_lth")]:
+        assert at3[control] == pytest.approx(at3[ticket])
+    dense = read_json(P.retrain("dense", "round0", 0))
+    assert dense["density"] == 1.0 and dense["start_step"] == 0
+
+
+def test_matched_view_holds_every_feasible_ticket_at_its_target_density(run):
+    _, P = run
+    table = pd.read_csv(P.table("retrain"), sep="\t")
+    matched = table[table["view"] == "matched"].set_index("ticket")
+    assert sorted(matched.index) == sorted(MATCHED)
+    assert (matched["target_sparsity"] == TARGET).all()
+    assert ((matched["sparsity"] - TARGET).abs() <= 0.01).all()
+    record = pd.read_csv(Path(P.matching(0)) / "matching.tsv", sep="\t").set_index("ticket")
+    assert not record.loc["specialist_p0", "feasible"]  # far sparser than 0.7 density
+    assert "no round keeps density" in record.loc["specialist_p0", "reason"]
+    core = load_file(P.matched("core", TARGET, 0))
+    source = load_file(P.ticket("core", int(record.loc["core", "source_round"]), 0))
+    assert all(not (core[k] & ~source[k]).any() for k in core)  # trimmed, never topped up
+    rewound = read_json(P.retrain("core", "sparsity0.3", 0))
+    assert rewound["start_step"] == 2  # tests/tiny.yaml rewinds to step 2
+    assert read_json(P.retrain("snip", "sparsity0.3", 0))["start_step"] == 0
 
 
 def test_distance_matrices_and_gw_table(run):
@@ -112,21 +138,24 @@ def test_clusters_blocks_and_correlation(run):
     _, P = run
     clusters = pd.read_csv(P.analysis("clusters.tsv", 3, 0), sep="\t")
     assert list(clusters.columns) == ["node", "part", "layer", "depth", "cluster"]
-    assert len(clusters) == 12 and clusters["cluster"].nunique() >= 2
+    assert len(clusters) == 12 and clusters["cluster"].nunique() >= 1
     blocks = pd.read_csv(P.analysis("blocks.tsv", 3, 0), sep="\t")
-    assert {"cluster", "n_layers", "layers", "mean_jaccard", "mean_gw",
-            "mean_chance_jaccard"} <= set(blocks.columns)
+    assert {"cluster", "n_layers", "layers", "mean_jaccard", "mean_gw", "mean_chance_jaccard",
+            "jaccard_corrected"} <= set(blocks.columns)
     assert blocks["n_layers"].sum() == len(LAYERS)
     corr = read_json(P.analysis("correlation.json", 3, 0))
     assert -1 <= corr["spearman_rho"] <= 1 and 0 < corr["p_value"] <= 1
+    assert -1 <= corr["rho_corrected"] <= 1 and 0 < corr["p_density_null"] <= 1
     assert corr["n_layers"] == len(LAYERS) and corr["permutations"] == 199
+    dense = read_json(P.analysis("correlation.json", 0, 0))
+    assert dense["reason"].startswith("dense round") and np.isnan(dense["spearman_rho"])
 
 
 def test_figures_exist(run):
     _, P = run
     for fig in ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
-                "specialist_heatmap", "imp_accuracy", "acc_vs_round", "acc_vs_time",
-                "per_class_accuracy", "transfer_bars"]:
+                "specialist_heatmap", "specialist_controls", "imp_accuracy", "acc_vs_round",
+                "acc_vs_time", "per_class_accuracy", "transfer_bars"]:
         assert Path(P.figure(fig, "pdf")).read_bytes()[:4] == b"%PDF"
         assert Path(P.figure(fig, "png")).read_bytes()[:4] == b"\x89PNG"
 
@@ -165,44 +194,65 @@ def test_late_rewinding_point_is_kept_by_round_zero(run):
             for r in range(ROUNDS + 1):
                 metrics = read_json(P.imp("metrics.json", method, part, r, 0))
                 assert metrics["rewind_step"] == 2 and metrics["fraction"] == FRACTION
+                # rounds >= 1 continue the schedule from the rewind point (open_lth)
+                assert metrics["start_step"] == (0 if r == 0 else 2)
+                assert metrics["steps"] == read_json(
+                    P.imp("metrics.json", method, part, 0, 0))["steps"]
 
 
-def test_baseline_masks_match_the_compared_densities(run):
+def test_baseline_masks_keep_the_target_density(run):
     _, P = run
-    for r in (1, 3):
-        lth = load_round(P, "lth", "full", r, "mask.safetensors")
-        total = sum(m.size for m in lth.values())
-        for name in ["random_global", "random_lth", "snip", "grasp", "rigl"]:
-            mask = load_file(P.baseline(name, r, 0))
-            assert {k: (m.dtype, m.shape) for k, m in mask.items()} == {
-                k: (np.dtype(bool), m.shape) for k, m in lth.items()}
-            kept = sum(int(m.sum()) for m in mask.values())
-            assert abs(kept - total * (1 - FRACTION) ** r) <= len(mask), name
-        per_layer = load_file(P.baseline("random_lth", r, 0))
-        assert all(per_layer[k].sum() == lth[k].sum() for k in lth)
-        assert any((per_layer[k] != lth[k]).any() for k in lth)
+    lth = load_file(P.matched("lth", TARGET, 0))
+    total = sum(m.size for m in lth.values())
+    for name in ["random_global", "snip", "grasp", "rigl"]:
+        mask = load_file(P.baseline(name, TARGET, 0))
+        assert {k: (m.dtype, m.shape) for k, m in mask.items()} == {
+            k: (np.dtype(bool), m.shape) for k, m in lth.items()}
+        kept = sum(int(m.sum()) for m in mask.values())
+        assert abs(kept - total * (1 - TARGET)) <= len(mask), name
+    per_layer = load_file(P.matched("random_lth", TARGET, 0))
+    assert all(per_layer[k].sum() == lth[k].sum() for k in lth)
+    assert any((per_layer[k] != lth[k]).any() for k in lth)
 
 
-def test_exp1_table(run):
+def test_exp1_tables_of_both_views(run):
     _, P = run
     table = pd.read_csv(P.table("exp1"), sep="\t")
     assert list(table.columns) == [
-        "stage", "method", "ticket", "seed", "round", "target_sparsity", "density", "sparsity",
-        "accuracy", "evaluated_on", "chance", "find_seconds"]
-    retrain, imp = table[table["stage"] == "retrain"], table[table["stage"] == "imp"]
-    assert len(retrain) == (len(TICKETS) + len(BASELINES)) * 2 + 1
+        "method", "ticket", "seed", "target_sparsity", "feasible", "density", "sparsity",
+        "accuracy", "chance", "empty_layers", "source_round", "rounds", "serial_seconds",
+        "parallel_seconds", "train_steps"]
+    found = table[table["feasible"] & (table["ticket"] != "dense")].set_index("ticket")
+    assert sorted(found.index) == sorted(MATCHED)
+    assert ((found["sparsity"] - found["target_sparsity"]).abs() <= 0.01).all()
+    assert (found["serial_seconds"] > 0).all()
+    assert (found["parallel_seconds"] <= found["serial_seconds"]).all()
+    assert found.loc["core", "parallel_seconds"] < found.loc["core", "serial_seconds"]
+    assert found.loc["reinit_lth", "serial_seconds"] == found.loc["lth", "serial_seconds"]
+    assert set(table.loc[~table["feasible"], "ticket"]) >= {"specialist_p0", "specialist_p1"}
+    same = pd.read_csv(P.table("exp1_same_round"), sep="\t")
+    retrain, imp = same[same["stage"] == "retrain"], same[same["stage"] == "imp"]
+    assert len(retrain) == len(SAME_ROUND) * 2 + 1
     assert len(imp) == sum(len(p) for p in CHAINS.values()) * (ROUNDS + 1)
-    assert set(retrain["method"]) == {"dilt", "colt", "lth", "random", "reinit", "snip", "grasp",
-                                      "rigl", "dense"}
-    assert table["find_seconds"].isna().sum() == 1  # the dense network
-    found = retrain[retrain["ticket"] != "dense"]
-    assert (found["find_seconds"] > 0).all()
-    by = found.set_index(["ticket", "round"])["find_seconds"]
+    by = retrain[retrain["ticket"] != "dense"].set_index(["ticket", "round"])["find_seconds"]
     assert by[("lth", 3)] > by[("lth", 1)] and by[("core", 3)] > by[("mask_p0", 3)]
-    assert by[("snip", 1)] == by[("snip", 3)] and by[("reinit_lth", 3)] == by[("lth", 3)]
-    nominal = np.where(table["ticket"] == "dense", 0.0, 1 - (1 - FRACTION) ** table["round"])
-    assert np.allclose(table["target_sparsity"], nominal)
-    assert ((table["accuracy"] >= 0) & (table["accuracy"] <= 1)).all()
+
+
+def test_experiment_3_and_comparison_tables(run):
+    _, P = run
+    exp3 = pd.read_csv(P.table("exp3"), sep="\t")
+    assert set(exp3["ticket"]) == {"specialist_p0", "specialist_p1", "core"}
+    assert set(exp3["split"]) == {"all", "p0", "p1"} and set(exp3["round"]) == {1, 3}
+    assert np.allclose(exp3["difference"], exp3["acc_ticket"] - exp3["acc_control"])
+    comparisons = pd.read_csv(P.table("comparisons"), sep="\t")
+    for col in ["comparison", "split", "target_sparsity", "diff_mean", "ci_low", "ci_high",
+                "p_value", "n_seeds"]:
+        assert col in comparisons.columns
+    headline = comparisons[comparisons["view"] == "matched"].set_index("comparison")
+    assert set(headline.index) == {"union_vs_colt", "union_vs_core", "core_vs_lth",
+                                   "lth_vs_random"}
+    assert (comparisons["n_seeds"] == 1).all()  # one seed: no CI or p-value
+    assert comparisons["ci_low"].isna().all() and comparisons["p_value"].isna().all()
 
 
 def test_exp4_transfer_table(run):

@@ -20,20 +20,16 @@ def main(smk, log):
     data = plotting.read_per_seed(smk.input.blocks, smk.params.seeds)
     data["block"] = "seed " + data["seed"].astype(str) + "\nblock " + data["cluster"].astype(str)
     stats = [io.read_json(p) for p in smk.input.correlation]
-    fig, axes = plt.subplots(1, 2, figsize=(3 + 1.0 * len(data), 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 3 + 1.2 * len(data)), 4.6))
     sns.barplot(data=data, x="block", y="jaccard_corrected", hue="seed",
                 palette=smk.params.palette, ax=axes[0], legend=False)
-    axes[0].axhline(0, color="black", lw=1, label="chance (independent masks, same densities)")
-    axes[0].set(ylabel="mask overlap beyond chance, (J - J0) / (1 - J0)", xlabel="")
-    axes[0].legend(loc="lower right", fontsize=7)
+    axes[0].axhline(0, color="black", lw=1)
+    axes[0].set(ylabel="mask overlap beyond chance\n(J - J0) / (1 - J0); 0 = chance", xlabel="")
     sns.barplot(data=data, x="block", y="mean_gw", hue="seed", palette=smk.params.palette,
                 ax=axes[1], legend=False)
     axes[1].set(ylabel="mean GW, same layer across chains", xlabel="")
-    fig.suptitle(f"Functional blocks at round {smk.params.round}")
-    fig.text(0.01, 0.01, "\n".join(summary(seed, s) for seed, s in
-                                   zip(smk.params.seeds, stats, strict=True)), fontsize=7,
-             va="bottom", wrap=True)
-    fig.subplots_adjust(bottom=0.18 + 0.04 * len(stats))
+    lines = "\n".join(summary(seed, s) for seed, s in zip(smk.params.seeds, stats, strict=True))
+    fig.suptitle(f"Functional blocks at round {smk.params.round}\n{lines}", fontsize=8)
     plotting.save(fig, smk.output)
 
 

@@ -15,9 +15,9 @@ def main(smk, log):
     chain_masks = [io.load_arrays(p) for p in paths]
     masks.check_compatible(chain_masks, paths)
     made = masks.tickets(chain_masks, parts)
-    if smk.input.lth:
-        made["lth"] = io.load_arrays(smk.input.lth)
-        masks.check_compatible([chain_masks[0], made["lth"]], [paths[0], smk.input.lth])
+    for name, path in zip(smk.params.references, smk.input.references, strict=True):
+        made[name] = io.load_arrays(path)  # an IMP chain's mask a control copies counts from
+        masks.check_compatible([chain_masks[0], made[name]], [paths[0], path])
     for name in smk.params.tickets:
         ticket = methods.parse(name)
         if ticket.method.kind == methods.CONTROL:

@@ -95,8 +95,9 @@ def exp1(retrained, imp_rounds, matching, bench, parts):
                        chance=result["chance"], empty_layers=result["empty_layers"])
             if ticket.method.kind == methods.TRAINED_SPARSE:
                 steps += int(result["steps"])
-        row.update(source_round=source, rounds=source or 0, serial_seconds=serial,
-                   parallel_seconds=parallel, train_steps=steps)
+        if key in done.index:
+            row.update(source_round=source, rounds=source or 0, serial_seconds=serial,
+                       parallel_seconds=parallel, train_steps=steps)
         rows.append(row)
     dense = retrained[(retrained["ticket"] == "dense")]
     rows += [{"method": "dense", "ticket": "dense", "seed": r["seed"], "target_sparsity": 0.0,
