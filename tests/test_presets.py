@@ -103,7 +103,7 @@ def test_tiny_cifar_probe_distances(cifar_run):
 def test_mnist1d_preset_runs_with_a_short_schedule(tmp_path):
     short = tmp_path / "short.yaml"
     short.write_text(yaml.safe_dump({"seeds": [0], "train": {"epochs": 1}, "imp": {"rounds": 1},
-                                     "retrain": {"sparsities": [], "rounds": [1]},
+                                     "retrain": {"sparsities": [0.1], "rounds": [1]},
                                      "gw": {"rounds": [-1]}}))
     snakemake(tmp_path, Paths("mnist1d-mlp").table("imp"),
               configfiles=[PRESETS / "mnist1d-mlp.yaml", short])
