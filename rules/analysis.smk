@@ -11,10 +11,10 @@ rule distances:
         probe=config["probe"],
         device=config["device"],
         workers=config["workers"],
-    threads: TRAIN_THREADS
+    threads: job_threads("probe")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **job_resources("probe"),
+    retries: job_retries("probe")
     log:
         P.log("seed{seed}/gw/round{round}/distances_{part}"),
     benchmark:
@@ -33,10 +33,10 @@ rule gw:
         P.analysis("gw.tsv"),
     params:
         parts=PARTS,
-    threads: 8  # capped at --cores locally; on a cluster: --set-threads gw=N
+    threads: job_threads("gw")
     resources:
-        mem_mb=4000,
-        runtime=60,
+        **job_resources("gw"),
+    retries: job_retries("gw")
     log:
         P.log("seed{seed}/gw/round{round}/gw"),
     benchmark:

@@ -45,10 +45,10 @@ rule saliency_masks:
         batch_size=config["train"]["batch_size"],
         device=config["device"],
         workers=config["workers"],
-    threads: TRAIN_THREADS
+    threads: job_threads("probe")
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **job_resources("probe"),
+    retries: job_retries("probe")
     log:
         P.log("seed{seed}/baselines/{kind}"),
     benchmark:
@@ -74,10 +74,10 @@ rule rigl:
         rigl=config["baselines"]["rigl"],
         device=config["device"],
         workers=config["workers"],
-    threads: TRAIN_THREADS
+    threads: job_threads("train")
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **job_resources("train"),
+    retries: job_retries("train")
     log:
         P.log("seed{seed}/baselines/rigl/sparsity{sparsity}"),
     benchmark:

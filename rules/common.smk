@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from dilt import configuration, methods  # noqa: E402
+from dilt import configuration, methods, scheduling  # noqa: E402
 from dilt.io import DiltError  # noqa: E402
 from dilt.methods import MATCHED, ROUND  # noqa: E402
 from dilt.paths import Paths, point_name  # noqa: E402
@@ -13,6 +13,7 @@ from dilt.paths import Paths, point_name  # noqa: E402
 try:
     configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
     configuration.check(config)
+    scheduling.check(config)
 except DiltError as exc:
     raise WorkflowError(f"config error: {exc}")
 
@@ -40,7 +41,8 @@ TARGET = config["transfer"]["target"]
 TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
 TICKET_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
 DENSITIES = configuration.schedules(config)
-TRAIN_THREADS = config["threads"]
+# The data's location is no part of any result: jobs read dataset.data_root from the config.
+DATASET = {k: v for k, v in config["dataset"].items() if k != "data_root"}
 
 
 wildcard_constraints:
@@ -50,6 +52,20 @@ wildcard_constraints:
     method="|".join(methods.IMP_METHODS),
     part=r"p\d+|full",
     ticket=r"[a-z0-9_]+",
+
+
+def job_threads(kind):
+    """Threads of a compute job of `kind` (dilt.scheduling; config section resources)."""
+    return scheduling.threads(config, kind)
+
+
+def job_resources(kind):
+    """mem_mb, runtime (growing with the attempt) and, for GPU kinds, gpu of a `kind` job."""
+    return scheduling.rule_resources(config, kind)
+
+
+def job_retries(kind):
+    return scheduling.retries(config, kind)
 
 
 def chains(method):

@@ -4,12 +4,13 @@ rule partitions:
         manifest=P.partitions(),
         data=P.data(),
     params:
-        dataset=config["dataset"],
+        dataset=DATASET,
         partitions=config["partitions"],
         probe=config["probe"],
+    threads: job_threads("partitions")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **job_resources("partitions"),
+    retries: job_retries("partitions")
     log:
         P.log("partitions"),
     benchmark:

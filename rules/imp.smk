@@ -17,10 +17,10 @@ rule imp_round:
         parts=PARTS,
         device=config["device"],
         workers=config["workers"],
-    threads: TRAIN_THREADS
+    threads: job_threads("train")
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **job_resources("train"),
+    retries: job_retries("train")
     log:
         P.log("seed{seed}/imp/{method}/{part}/round{round}"),
     benchmark:

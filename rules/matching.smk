@@ -19,9 +19,10 @@ checkpoint match:
         rounds=LAST + 1,
         parts=PARTS,
         scope=config["imp"]["scope"],
+    threads: job_threads("match")
     resources:
-        mem_mb=4000,
-        runtime=30,
+        **job_resources("match"),
+    retries: job_retries("match")
     log:
         P.log("seed{seed}/match"),
     benchmark:

@@ -15,10 +15,10 @@ rule retrain:
         point=lambda wc: point_name(ROUND, wc.round),
         identity=lambda wc: {"view": ROUND, "round": int(wc.round), "target_sparsity": None},
         start_step=0,
-    threads: TRAIN_THREADS
+    threads: job_threads("train")
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **job_resources("train"),
+    retries: job_retries("train")
     log:
         P.log("seed{seed}/retrain/{ticket}/round{round}"),
     benchmark:

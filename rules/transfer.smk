@@ -35,10 +35,10 @@ rule transfer:
         model=config["model"],
         train=config["train"],
         device=config["device"],
-    threads: TRAIN_THREADS
+    threads: job_threads("train")
     resources:
-        mem_mb=2000,
-        runtime=30,
+        **job_resources("train"),
+    retries: job_retries("train")
     log:
         P.log("seed{seed}/transfer/{target}/{ticket}/round{round}"),
     benchmark:

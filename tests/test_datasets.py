@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from fake_datasets import write_cifar10, write_cifar100, write_class_folders
+from fake_datasets import write_cifar10, write_cifar100, write_class_folders, write_stanford_cars
 
 from dilt import batches, configuration, datasets, disk_datasets, partitions, train
 from dilt.io import DiltError
@@ -20,8 +20,7 @@ def cifar10(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cars(tmp_path_factory):
     root = tmp_path_factory.mktemp("cars")
-    write_class_folders(root, 196, held_out="test", per_class=(1, 1))
-    return root
+    return root, write_stanford_cars(root)
 
 
 def cfg(name, root, image_size=None):
@@ -74,15 +73,17 @@ def test_animals_vs_vehicles_is_a_named_cifar10_scheme():
         partitions.make_partitions(100, 2, "animals_vehicles", dataset="cifar100")
 
 
-def test_class_folders_load_with_train_and_eval_transforms(cars):
-    ds = datasets.load(cfg("cars", cars, 32))
+def test_stanford_cars_loads_the_official_layout_with_train_and_eval_transforms(cars):
+    root, listed = cars
+    ds = datasets.load(cfg("cars", root, 32))
     assert ds.num_classes == 196 and ds.input_shape == (3, 32, 32)
-    assert ds.train.y.tolist() == list(range(196)) and ds.test.y.tolist() == list(range(196))
-    train_ds = disk_datasets.open_split(datasets.info("cars"), cars, True, 32, transforms=True)
-    test_ds = disk_datasets.open_split(datasets.info("cars"), cars, False, 32, transforms=True)
+    assert ds.train.y.tolist() == [c - 1 for c in listed["train"]]
+    assert ds.test.y.tolist() == [c - 1 for c in listed["test"]]
+    train_ds = disk_datasets.open_split(datasets.info("cars"), root, True, 32, transforms=True)
+    test_ds = disk_datasets.open_split(datasets.info("cars"), root, False, 32, transforms=True)
     assert train_ds[0][0].shape == test_ds[0][0].shape == (3, 32, 32)
     assert torch.equal(test_ds[5][0], test_ds[5][0])
-    # contiguous K=2 is the proposal's split of classes 1-98 / 99-196
+    # contiguous K=2 is the proposal's split of official class ids 1-98 / 99-196
     parts = partitions.make_partitions(196, 2)
     assert parts[0]["classes"] == list(range(98)) and parts[1]["classes"] == list(range(98, 196))
 
@@ -124,17 +125,20 @@ def test_missing_or_malformed_class_folders_name_the_path(tmp_path):
     with pytest.raises(DiltError) as exc:
         datasets.load(cfg("imagenet", tmp_path / "few"))
     _one_line(exc, tmp_path / "few" / "train", "3 class folders, expected 1000")
-    write_class_folders(tmp_path / "cars", 196, held_out="test", per_class=(1, 1))
-    empty = tmp_path / "cars" / "test" / "c007"
+    write_class_folders(tmp_path / "inet", 1000, per_class=(1, 1), size=8)
+    empty = tmp_path / "inet" / "val" / "c007"
     for png in empty.iterdir():
         png.unlink()
     with pytest.raises(DiltError) as exc:
-        datasets.load(cfg("cars", tmp_path / "cars"))
-    _one_line(exc, tmp_path / "cars" / "test", "c007")
-    shutil.rmtree(tmp_path / "cars" / "test")
+        datasets.load(cfg("imagenet", tmp_path / "inet"))
+    _one_line(exc, tmp_path / "inet" / "val", "c007")
+    shutil.rmtree(tmp_path / "inet" / "val")
     with pytest.raises(DiltError) as exc:
-        datasets.load(cfg("cars", tmp_path / "cars"))
-    _one_line(exc, "needs train/ and test/ or val/")
+        datasets.load(cfg("imagenet", tmp_path / "inet"))
+    _one_line(exc, "needs train/ and val/ or test/")
+    with pytest.raises(DiltError) as exc:
+        datasets.load(cfg("cars", tmp_path / "inet"))
+    _one_line(exc, tmp_path / "inet" / "stanford_cars" / "devkit" / "cars_meta.mat", "missing")
 
 
 BAD = [
@@ -164,7 +168,8 @@ def test_loader_feed_restricts_subsets_and_shuffles_like_the_tensor_feed(cifar10
     ds = datasets.load(cfg("cifar10", root))
     datasets.save_split(tmp_path / "data.safetensors", ds)
     manifest = {"dataset": "cifar10", "source": ds.source}
-    train_feed, test_feed = batches.open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0)
+    train_feed, test_feed = batches.open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0,
+                                               data_root=root)
     labels = torch.as_tensor(written["train"][1])
     part = train_feed.restrict([8, 2])
     assert len(part) == 20 and part.labels.tolist() == [{8: 0, 2: 1}[int(c)] for c in
@@ -192,7 +197,7 @@ def test_training_on_a_disk_dataset_keeps_masks_and_is_deterministic(cifar10, tm
         mask = {n: torch.rand_like(p) > 0.5 for n, p in model.named_parameters()
                 if n in models.prunable_names(model, model_cfg)}
         train_feed, test_feed = batches.open_feeds(manifest, tmp_path / "d.safetensors", "cpu",
-                                                 workers)
+                                                 workers, data_root=root)
         stats = train.train(model, mask, train_feed, recipe, seed=3, classes=[0, 1, 2],
                             log=lambda _: None)
         assert stats["steps"] == 2 * 2

@@ -7,7 +7,7 @@ from dilt.representations import layer_outputs
 
 def main(smk, log):
     rule_job.threads(smk)
-    (_, test_feed), manifest = rule_job.context(smk, train=False)
+    (_, test_feed), manifest = rule_job.context(smk, train=False, log=log)
     model = rule_job.model_from(smk, manifest, smk.input.trained)
     model.to(test_feed.device)
     probe = test_feed.subset(manifest["probe"])

@@ -28,9 +28,11 @@ def main(smk, log):
     keeper = rewind.RewindKeeper(p.rewind_step)
     # Rounds >= 1 start at the rewind point and continue its schedule (open_lth).
     start_step = 0 if keeps_rewind else p.rewind_step
+    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, p.train,
                         job_seed(wc.seed, wc.method, wc.part, wc.round), classes, log,
-                        keeper if keeps_rewind else None, start_step=start_step)
+                        keeper if keeps_rewind else None, start_step=start_step,
+                        checkpoint=checkpoint, processes=rule_job.processes(smk))
     if keeps_rewind and not keeper.weights:
         raise io.DiltError(f"imp.rewind_step: {p.rewind_step} is not below the "
                            f"{stats['steps']} training steps of round 0")
@@ -47,6 +49,8 @@ def main(smk, log):
     if keeps_rewind:
         io.save_tensors(smk.output.rewind, keeper.weights)
     io.write_json(smk.output.metrics, metrics)
+    if checkpoint:
+        checkpoint.remove()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from dilt.partitions import fingerprint, make_partitions, probe_indices
 
 def main(smk, log):
     ds_cfg, part_cfg, probe_cfg = smk.params.dataset, smk.params.partitions, smk.params.probe
-    dataset = datasets.load(ds_cfg)
+    # The data root is read from the config, not a parameter: moving the data reruns nothing.
+    dataset = datasets.load({**ds_cfg, "data_root": rule_job.data_root(smk)})
     partitions = make_partitions(dataset.num_classes, part_cfg["k"], part_cfg["scheme"],
                                  part_cfg["classes"], part_cfg["seed"], dataset.name)
     classes = sorted(c for p in partitions for c in p["classes"])

@@ -1,7 +1,7 @@
 """Rule transfer: a source ticket on a fresh initialisation (another seed, new output layer)
 trained and tested on the transfer target."""
 
-from dilt import devices, io, masks, models, rule_job, train
+from dilt import io, masks, models, rule_job, train
 from dilt.batches import TensorFeed
 from dilt.datasets import load_split
 from dilt.seeding import job_seed
@@ -11,7 +11,7 @@ def main(smk, log):
     rule_job.threads(smk)
     wc = smk.wildcards
     x_train, y_train, x_test, y_test = load_split(smk.input.data)
-    device = devices.select(smk.params.device)
+    device = rule_job.device(smk, log)
     train_feed, test_feed = TensorFeed(x_train, y_train, device), TensorFeed(x_test, y_test, device)
     info = io.read_json(smk.input.info)
     init_seed = job_seed(wc.seed, "transfer", wc.target)
@@ -26,8 +26,10 @@ def main(smk, log):
     log(f"{wc.ticket} round {wc.round} -> {wc.target}: density {density:.4f}, "
         f"init seed {init_seed}")
     # Every ticket (and the dense network) of a seed: same fresh weights, same batches.
+    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, smk.params.train,
-                        job_seed(wc.seed, "transfer", wc.target, "order"), None, log)
+                        job_seed(wc.seed, "transfer", wc.target, "order"), None, log,
+                        checkpoint=checkpoint, processes=rule_job.processes(smk))
     pred, labels = train.predict(model, test_feed)
     result = {"target": wc.target, "ticket": wc.ticket, "round": int(wc.round),
               "seed": int(wc.seed), "init_seed": init_seed, "density": density,
@@ -35,6 +37,8 @@ def main(smk, log):
               "chance": 1.0 / info["num_classes"], **stats}
     log(f"target test accuracy {result['acc']:.4f}")
     io.write_json(smk.output[0], result)
+    if checkpoint:
+        checkpoint.remove()
 
 
 if __name__ == "__main__":

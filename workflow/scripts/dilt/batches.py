@@ -166,10 +166,10 @@ class LoaderFeed:
                                                                       non_blocking=pin)
 
 
-def open_feeds(manifest, data_path, device, workers, train=True, augment=True):
+def open_feeds(manifest, data_path, device, workers, train=True, augment=True, data_root=None):
     """(train, test) feeds of the dataset cached in `data_path` (train is None when not
-    `train`; its disk images augmented unless not `augment`). Disk datasets are checked to
-    still hold the images the cache lists."""
+    `train`; its disk images augmented unless not `augment`). Disk datasets are read from
+    `data_root` (dataset.data_root) and checked to still hold the images the cache lists."""
     from .datasets import info, load_split
 
     source = manifest["source"]
@@ -182,11 +182,11 @@ def open_feeds(manifest, data_path, device, workers, train=True, augment=True):
     _, y_train, _, y_test = load_split(data_path, with_images=False)
 
     def feed(split, y):
-        ds = open_split(info(manifest["dataset"]), source["data_root"], split,
-                        source["image_size"], transforms=True, augment=split and augment)
+        ds = open_split(info(manifest["dataset"]), data_root, split, source["image_size"],
+                        transforms=True, augment=split and augment)
         if not torch.equal(torch.as_tensor(ds.targets, dtype=torch.long), y):
-            raise DiltError(f"{source['data_root']}: the images are not those listed in "
-                            f"{data_path}; rerun the partitions rule")
+            raise DiltError(f"{data_root}: the images are not those listed in {data_path}; "
+                            f"rerun the partitions rule")
         return LoaderFeed(ds, y, device, workers)
 
     return (feed(True, y_train) if train else None), feed(False, y_test)

@@ -112,13 +112,14 @@ def mnist1d_target(in_shape, samples, seed):
 
 
 def load_disk(cfg):
-    """Labels and input shape of a disk dataset; checks its directory (dilt.disk_datasets)."""
+    """Labels and input shape of a disk dataset; checks its directory (dilt.disk_datasets).
+    The source records what the images are, not where: the data root is no part of it."""
     from . import disk_datasets
 
     record = REGISTRY[cfg["name"]]
     side = input_side(record, cfg["image_size"])
     train, test = disk_datasets.open_splits(record, cfg["data_root"], side)
-    source = {"storage": "disk", "data_root": cfg["data_root"], "image_size": side}
+    source = {"storage": "disk", "image_size": side}
     return Dataset(record.name, record.num_classes, Split(np.asarray(train.targets, np.int64)),
                    Split(np.asarray(test.targets, np.int64)), (3, side, side), source)
 
@@ -133,7 +134,8 @@ REGISTRY = {d.name: d for d in [
     DatasetInfo("cifar100", 100, "disk", load_disk, "test",
                 ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)), 32),
     DatasetInfo("imagenet", 1000, "disk", load_disk, ("val", "test"), IMAGENET_STATS),
-    DatasetInfo("cars", 196, "disk", load_disk, ("test", "val"), IMAGENET_STATS),
+    DatasetInfo("cars", 196, "disk", load_disk, "cars_test_annos_withlabels.mat",
+                IMAGENET_STATS),
 ]}
 DEFAULT_SIDE = 224
 

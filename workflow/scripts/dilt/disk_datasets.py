@@ -3,13 +3,15 @@
 CIFAR-10/100 are read from the "python version" pickle batches by torchvision's CIFAR10 and
 CIFAR100 datasets (download=False). Those batches are pickles: that is the format the
 dataset is distributed in, and torchvision is the only code here that unpickles them.
-ImageNet and Stanford Cars are read as class folders (torchvision ImageFolder). Every check
+ImageNet is read as class folders (torchvision ImageFolder), Stanford Cars in its official
+layout by torchvision's StanfordCars (dilt.stanford_cars). Every check
 of a dataset directory raises a one-line DiltError naming the path and what was expected.
 Functions take the dataset's registry record (dilt.datasets.DatasetInfo) for its facts.
 """
 
 from pathlib import Path
 
+from . import stanford_cars
 from .io import DiltError
 
 CIFAR_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
@@ -113,6 +115,9 @@ def open_split(record, root, train, side, transforms=False, augment=None):
     tf = transform(record, train if augment is None else augment, side) if transforms else None
     if record.name in CIFAR_DIRS:
         ds, where = _open_cifar(record, root, train, tf), Path(root) / CIFAR_DIRS[record.name]
+    elif record.name == "cars":
+        ds = stanford_cars.open_cars(root, train, tf)
+        where = stanford_cars.split_files(root, train)[0]
     else:
         where = _split_dirs(record, root)[0 if train else 1]
         ds = _open_folder(record, where, tf)

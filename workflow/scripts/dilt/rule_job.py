@@ -1,5 +1,6 @@
 """What every rule script shares: the entry point (job log, one-line errors), the job's
-threads, device and data feeds, and models loaded from weight files.
+threads, device (its own GPUs), training processes, checkpoint and data feeds, and models
+loaded from weight files.
 
 A script defines `main(smk, log)` and ends with
     if __name__ == "__main__":
@@ -33,7 +34,8 @@ def run(main, smk):
             sink.close()
 
 
-def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, log=()):
+def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, log=(),
+             resources=None, config=None):
     """An object with the attributes of the `snakemake` object a script receives, built from
     dicts, to call a script's `main` outside a workflow run."""
     from types import SimpleNamespace
@@ -44,7 +46,8 @@ def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, lo
         return Namedlist(fromdict=dict(values or {}))
 
     return SimpleNamespace(input=named(input), output=named(output), params=named(params),
-                           wildcards=named(wildcards), threads=threads, log=list(log))
+                           wildcards=named(wildcards), threads=threads, log=list(log),
+                           resources=named(resources), config=dict(config or {}))
 
 
 def threads(smk):
@@ -54,19 +57,63 @@ def threads(smk):
     set_threads(smk.threads)
 
 
+def gpus(smk):
+    """The GPUs the job was given (its `gpu` resource, from config section resources)."""
+    return int(smk.resources.get("gpu", 0) or 0)
+
+
+def processes(smk):
+    """Training processes of the job: one per GPU (on the CPU: gloo processes), at least 1."""
+    return max(1, gpus(smk))
+
+
+def device(smk, log=None):
+    """The job's torch.device (params.device). A job with GPUs first makes them its own
+    (dilt.gpu_slots: SLURM's allocation, or lock files on a workstation), so that it sees
+    them as cuda:0..N-1 and no other job uses them. `log` hears the GPUs claimed and which
+    device `device: auto` chose."""
+    from . import devices, gpu_slots
+
+    if smk.params.device in ("auto", "cuda") and gpus(smk):
+        gpu_slots.claim(gpus(smk), log)
+    return devices.select(smk.params.device, log)
+
+
+def data_root(smk):
+    """dataset.data_root, read from the config (not a rule parameter): the data's location is
+    no part of any result, so moving the data reruns nothing."""
+    return (getattr(smk, "config", None) or {}).get("dataset", {}).get("data_root")
+
+
+def checkpoint(smk):
+    """The job's training checkpoint (dilt.checkpoint), named after its first output under
+    checkpoint.scratch, saved every checkpoint.minutes (and checkpoint.steps); None when both
+    are null. Read from the config, not from rule parameters: changing them reruns nothing."""
+    from .checkpoint import Checkpoint, scratch_file
+
+    cfg = (getattr(smk, "config", None) or {}).get("checkpoint") or {}
+    if cfg.get("minutes") is None and cfg.get("steps") is None:
+        return None
+    return Checkpoint(scratch_file(cfg["scratch"], smk.output[0]), cfg.get("minutes"),
+                      cfg.get("steps"))
+
+
 def context(smk, train=True, augment=True, log=None):
-    """(train feed, test feed) on the job's device (params.device), and the manifest; the
+    """(train feed, test feed) on the job's device (see device()), and the manifest; the
     train feed is None unless `train`, and its disk images are augmented unless not
-    `augment`. Disk datasets are read by params.workers DataLoader processes (null: the
-    job's threads). `log` hears which device `device: auto` chose."""
-    from . import devices
+    `augment`. Disk datasets are read from dataset.data_root by params.workers DataLoader
+    processes per training process (null: the job's threads per process). `log` hears which
+    device the job uses."""
     from .batches import open_feeds
     from .partitions import load_manifest
 
     manifest = load_manifest(smk.input.partitions)
-    device = devices.select(smk.params.device, log)
-    workers = smk.threads if smk.params.workers is None else smk.params.workers
-    return open_feeds(manifest, smk.input.data, device, workers, train, augment), manifest
+    chosen = device(smk, log)
+    workers = smk.params.workers
+    if workers is None:
+        workers = max(1, smk.threads // processes(smk))
+    return open_feeds(manifest, smk.input.data, chosen, workers, train, augment,
+                      data_root(smk)), manifest
 
 
 def model_from(smk, manifest, weights_path):
