@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SNAKEMAKE := $(VENV)/bin/snakemake
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench gpu-check clean
 
 $(STAMP): requirements.txt requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,5 +25,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run_all.py
 
+gpu-check: $(STAMP)  # one GPU: ResNet-50 and DeiT-S images/s, peak memory, masks under bf16
+	$(PY) bench/gpu_check.py
+
 clean:
-	rm -rf results logs benchmarks .snakemake
+	rm -rf results logs benchmarks checkpoints .snakemake
