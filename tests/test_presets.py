@@ -1,12 +1,19 @@
-"""Presets plan their DAG on fake dataset directories; tiny real runs on CIFAR and MNIST-1D."""
+"""Presets plan their DAG on fake dataset directories and ask a cluster for GPUs; tiny real
+runs on CIFAR, Stanford Cars and MNIST-1D; figures stay drawable at 1,000 classes."""
+
+import importlib
+import re
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
-from fake_datasets import write_cifar10, write_class_folders
+from fake_datasets import write_cifar10, write_class_folders, write_stanford_cars
+from PIL import Image
 from safetensors.numpy import load_file
 from workflow_run import REPO, TINY, planned_jobs, snakemake
 
+from dilt import io, partitions, rule_job
 from dilt.io import read_json
 from dilt.paths import Paths
 
@@ -17,7 +24,7 @@ PRESETS = REPO / "config" / "presets"
 def fake_roots(tmp_path_factory):
     base = tmp_path_factory.mktemp("datasets")
     write_cifar10(base / "cifar", train_per_class=6, test_per_class=4)
-    write_class_folders(base / "cars", 196, held_out="test", per_class=(1, 1), size=8)
+    write_stanford_cars(base / "cars", per_class=(1, 1))
     write_class_folders(base / "imagenet", 1000, per_class=(1, 1), size=8)
     return {"cifar10": base / "cifar", "cars": base / "cars", "imagenet": base / "imagenet"}
 
@@ -41,6 +48,38 @@ def test_each_preset_plans_its_dag_with_data_root_on_the_command_line(tmp_path, 
     assert jobs["imp_dense"] == len(cfg["seeds"]) * chains  # round 0 of every chain
     assert jobs["imp_round"] == len(cfg["seeds"]) * chains * rounds
     assert jobs["distances"] == len(cfg["seeds"]) * k * 2
+
+
+TRAINING = {"imp_dense", "imp_round", "retrain", "rigl", "transfer"}
+
+
+@pytest.mark.parametrize("name", ["imagenet-resnet50", "imagenet-deits", "cifar10-resnet18",
+                                  "cars-resnet50"])
+def test_gpu_presets_ask_the_slurm_profile_for_gpus_and_their_runtime(tmp_path, fake_roots,
+                                                                     name):
+    """Every job that trains or probes asks for the preset's GPUs, its runtime (minutes;
+    hours for ImageNet) and its memory; --cores only lifts the dry run's cap on threads."""
+    cfg = preset(name)
+    proc = snakemake(tmp_path, "-n", "--workflow-profile", str(REPO / "profiles" / "slurm"),
+                     "--cores", "256", "--config",
+                     f"dataset={{data_root: {fake_roots[cfg['dataset']['name']]}}}",
+                     configfiles=[PRESETS / f"{name}.yaml"])
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)", proc.stdout, re.M)
+    res, asked = cfg["resources"], set()
+    for rule, line in jobs:
+        values = dict(kv.split("=", 1) for kv in line.split(", "))
+        kind = "train" if rule in TRAINING else "probe" if rule in (
+            "saliency_masks", "distances") else None
+        if kind:
+            asked.add(rule)
+            gpus = res[kind]["gpus"]
+            assert gpus >= 1 and values["gpu"] == str(gpus)
+            assert values["runtime"] == str(res[kind]["runtime"])
+            assert values["mem_mb"] == str(res[kind]["mem_mb"] * gpus)
+            assert values["cpus_per_task"] == str(cfg["threads"] * gpus)
+    assert {"imp_dense", "imp_round", "retrain", "distances", "saliency_masks"} <= set(asked)
+    if name.startswith("imagenet"):
+        assert res["train"]["runtime"] >= 60 * 6 and res["train"]["gpus"] > 1
 
 
 def test_disk_preset_without_data_root_is_a_config_error(tmp_path):
@@ -67,7 +106,8 @@ def cifar_run(tmp_path_factory, fake_roots):
     cfg = {**TINY_CIFAR, "dataset": {"name": "cifar10", "data_root": str(fake_roots["cifar10"])}}
     (workdir / "cifar.yaml").write_text(yaml.safe_dump(cfg))
     paths = Paths("cifar")
-    targets = [paths.table("imp"), paths.retrain("core", 1, 0), paths.retrain("dense", 0, 0),
+    targets = [paths.table("imp"), paths.retrain("core", "round1", 0),
+               paths.retrain("dense", "round0", 0),
                paths.analysis("distances_p0.npz", 1, 0)]
     snakemake(workdir, *targets, configfiles=[TINY, workdir / "cifar.yaml"])
     return Paths("cifar", workdir)
@@ -89,7 +129,7 @@ def test_tiny_cifar_run_trains_chains_and_tickets(cifar_run):
     for part in ("p0", "p1"):
         metrics = read_json(cifar_run.imp("metrics.json", "dilt", part, 1, 0))
         assert metrics["pruned_nonzero"] == 0 and abs(metrics["density"] - 0.8) < 0.01
-    core = read_json(cifar_run.retrain("core", 1, 0))
+    core = read_json(cifar_run.retrain("core", "round1", 0))
     assert core["density"] < 0.8 and 0 <= core["acc_all"] <= 1
     assert {"acc_p0", "acc_p1"} <= core.keys() and len(core["per_class"]) == 10
 
@@ -122,3 +162,43 @@ def test_missing_dataset_directory_stops_the_partition_step_in_one_line(tmp_path
     assert proc.returncode != 0 and len(errors) == 1
     assert f"{empty}/cifar-10-batches-py: missing data_batch_1" in errors[0]
     assert not (tmp_path / Paths("tiny").partitions()).exists()
+
+
+def test_tiny_stanford_cars_run_reads_the_official_layout_and_splits_by_class_id(tmp_path,
+                                                                                fake_roots):
+    cfg = {**TINY_CIFAR, "experiment": "cars", "partitions": {"k": 2, "scheme": "contiguous"},
+           "probe": {"per_class": 1},
+           "dataset": {"name": "cars", "data_root": str(fake_roots["cars"]), "image_size": 32}}
+    (tmp_path / "cars.yaml").write_text(yaml.safe_dump(cfg))
+    paths = Paths("cars")
+    snakemake(tmp_path, paths.imp("metrics.json", "dilt", "p1", 0, 0),
+              configfiles=[TINY, tmp_path / "cars.yaml"])
+    manifest = read_json(tmp_path / paths.partitions())
+    assert [p["classes"] for p in manifest["partitions"]] == [list(range(98)),
+                                                              list(range(98, 196))]
+    metrics = read_json(tmp_path / paths.imp("metrics.json", "dilt", "p1", 0, 0))
+    assert metrics["classes"] == list(range(98, 196))  # official ids 99-196
+
+
+@pytest.mark.parametrize("classes", [10, 196, 1000])
+def test_per_class_figure_stays_within_image_limits(tmp_path, classes):
+    """ImageNet's 1,000 classes give a figure of fixed size (matplotlib refuses images wider
+    than 2^16 pixels); up to 40 classes it is one point per class and ticket."""
+    script = importlib.import_module("per_class_accuracy")
+    tickets = ["core", "specialist_p0", "specialist_p1", "dense"]
+    rng = np.random.default_rng(0)
+    rows = [{"view": "round", "ticket": t, "round": 0 if t == "dense" else 3, "seed": s,
+             "chance": 1 / classes, **{f"acc_class{c}": rng.uniform() for c in range(classes)}}
+            for t in tickets for s in (0, 1)]
+    io.write_tsv(tmp_path / "retrain.tsv", pd.DataFrame(rows))
+    io.write_json(tmp_path / "partitions.json", {
+        "dataset": "x", "num_classes": classes, "input_shape": [3, 8, 8], "source": {},
+        "probe": [0], "partitions": partitions.make_partitions(classes, 2)})
+    smk = rule_job.stand_in(
+        input={"table": str(tmp_path / "retrain.tsv"),
+               "partitions": str(tmp_path / "partitions.json")},
+        output={"pdf": str(tmp_path / "f.pdf"), "png": str(tmp_path / "f.png")},
+        params={"round": 3, "tickets": tickets})
+    script.main(smk, lambda _: None)
+    width, height = Image.open(tmp_path / "f.png").size
+    assert width <= 2400 and height <= 2400 and (tmp_path / "f.pdf").stat().st_size > 0
