@@ -85,6 +85,7 @@ def test_slurm_allocations_are_used_as_given_and_impossible_claims_fail(locks):
 
 def test_gpu_check_stops_in_one_line_without_cuda():
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "gpu_check.py")],
-                          capture_output=True, text=True, env={"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"})
+                          capture_output=True, text=True,
+                          env={"CUDA_VISIBLE_DEVICES": "", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "no CUDA device visible" in proc.stderr
