@@ -93,9 +93,22 @@ def run_snakemake(workdir: Path, *args: str, slurm: bool = True, timeout: int = 
 
 def sacct_states(snakemake_output: str) -> dict[str, str]:
     """{slurm job id: state} from the accounting DB for the run that printed this output."""
+    return {job: row["State"] for job, row in sacct_rows(snakemake_output, ["State"]).items()}
+
+
+def sacct_rows(snakemake_output: str, fields: list[str]) -> dict[str, dict[str, str]]:
+    """{slurm job id: {field: value}} (sacct's field names, e.g. ReqTRES, Timelimit) of the
+    jobs of the run that printed this output."""
     run_id = re.search(r"SLURM run ID: (\S+)", snakemake_output)
     assert run_id, "no 'SLURM run ID' in snakemake's output: did it use the slurm executor?"
-    query = f"sacct -X -n -P -S now-86400 -o JobID,State --name {run_id[1]}"
+    query = f"sacct -X -n -P -S now-86400 -o JobID,{','.join(fields)} --name {run_id[1]}"
     ok, out = _ask(*query.split())
     assert ok, out
-    return dict(line.split("|") for line in out.split())
+    rows = [line.split("|") for line in out.splitlines() if line]
+    return {row[0]: dict(zip(fields, row[1:], strict=True)) for row in rows}
+
+
+def submitted_rules(snakemake_output: str) -> dict[str, str]:
+    """{SLURM job id: rule} of the jobs snakemake submitted, from its output."""
+    pattern = r"submitted with SLURM jobid (\d+) \(log: \S*/rule_(\w+)/"
+    return dict(re.findall(pattern, snakemake_output))

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from slurm_cluster import require_slurm, run_snakemake, sacct_states
+from slurm_cluster import require_slurm, run_snakemake, sacct_states, submitted_rules
 from workflow_run import REPO, TINY
 
 from dilt.paths import Paths
@@ -24,12 +24,6 @@ TARGETS = [TINY_PATHS.imp("metrics.json", "dilt", p, 1, 0) for p in ("p0", "p1")
 SUBMITTED = {"partitions": 1, "imp_dense": 2, "imp_round": 2, "distances": 2, "gw": 1,
              "retrain": 1}
 LOCAL = {"init": 1, "tickets": 1}
-
-
-def submitted_rules(output):
-    """{SLURM job id: rule} of the jobs snakemake submitted, from its output."""
-    pattern = r"submitted with SLURM jobid (\d+) \(log: \S*/rule_(\w+)/"
-    return dict(re.findall(pattern, output))
 
 
 def snapshot(out):
