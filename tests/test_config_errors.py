@@ -38,6 +38,10 @@ BAD = [
     ({"transfer": {"target": "cifar10"}}, "transfer.target"),
     ({"transfer": {"tickets": ["mask_p2"]}}, "transfer.tickets"),
     ({"transfer": {"rounds": [9]}}, "transfer.rounds"),
+    ({"device": "cuda"}, "resources.train.gpus"),
+    ({"resources": {"probe": {"gpus": 2}}}, "resources.probe.gpus"),
+    ({"resources": {"train": {"runtime": 0}}}, "resources.train.runtime"),
+    ({"checkpoint": {"minutes": 0}}, "checkpoint.minutes"),
 ]
 
 
