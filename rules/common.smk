@@ -9,11 +9,11 @@ from dilt import configuration, methods  # noqa: E402
 from dilt.io import DiltError  # noqa: E402
 from dilt.paths import Paths  # noqa: E402
 
-try:
-    configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
-    configuration.check(config)
+try:  # --config values typed as YAML, schema defaults, every check: before the first job
+    configuration.load(config, str(Path(workflow.basedir) / "config" / "schema.yaml"),
+                       workflow.config_settings.config_args)
 except DiltError as exc:
-    raise WorkflowError(f"config error: {exc}")
+    raise WorkflowError(f"config error: {exc}") from None
 
 P = Paths(config["experiment"])
 SEEDS = config["seeds"]

@@ -7,15 +7,70 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
-from .io import atomic_path  # noqa: E402
+from .io import DiltError, atomic_path  # noqa: E402
 
 sns.set_theme(context="paper", style="whitegrid")
+MARGIN = 0.98  # share of its room (see _span) a text may span
+
+
+def _texts(fig):
+    """Visible, non-empty text artists of the figure."""
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _span(text, renderer):
+    """(length of `text` along its reading direction, the room along it: its axes' side for
+    axis labels and titles, the figure's side for figure texts), in pixels."""
+    fig = text.figure
+    owner = text.axes or next((ax for ax in fig.axes
+                               if text in (ax.xaxis.label, ax.yaxis.label)), fig)
+    box, room = text.get_window_extent(renderer), owner.get_window_extent(renderer)
+    if 45 < text.get_rotation() % 180 < 135:
+        return box.height, room.height
+    return box.width, room.width
+
+
+def wrap_long_texts(fig, originals):
+    """Break every text longer than its room (see _span) into lines at word boundaries so
+    that each line fits; `originals` ({text: its string before any wrapping}) is updated."""
+    import textwrap
+
+    renderer = fig.canvas.get_renderer()
+    for text in _texts(fig):
+        length, room = _span(text, renderer)
+        if length > MARGIN * room:
+            lines = originals.setdefault(text, text.get_text()).split("\n")
+            longest = max(len(line) for line in text.get_text().split("\n"))
+            width = max(8, int(longest * MARGIN * room / length))
+            text.set_text("\n".join(textwrap.fill(line, width) for line in lines))
+
+
+def texts_outside(fig):
+    """Texts of the figure that extend beyond its edges (after layout), as strings."""
+    renderer = fig.canvas.get_renderer()
+    fig_box = fig.bbox
+    outside = []
+    for text in _texts(fig):
+        box = text.get_window_extent(renderer)
+        if (box.x0 < fig_box.x0 - 1 or box.y0 < fig_box.y0 - 1 or box.x1 > fig_box.x1 + 1
+                or box.y1 > fig_box.y1 + 1):
+            outside.append(text.get_text())
+    return outside
 
 
 def save(fig, outputs):
-    """Write the figure to every output path (format from the suffix), atomically."""
-    fig.tight_layout()
+    """Lay out the figure (long titles and labels wrapped to fit), check that every text lies
+    inside it, and write it to every output path (format from the suffix), atomically."""
+    originals = {}
+    for _ in range(3):  # the layout shrinks the axes, and so the room of their labels
+        wrap_long_texts(fig, originals)
+        fig.tight_layout()
+    outside = texts_outside(fig)
+    if outside:
+        plt.close(fig)
+        raise DiltError(f"{outputs[0]}: text outside the figure: {outside[0]!r}")
     for path in outputs:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=Path(path).suffix[1:], dpi=150)
