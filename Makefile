@@ -27,7 +27,7 @@ NEED_PYTHON = DiLT needs Python >= 3.11 ($(if $(FOUND),$(FOUND) ,)tried $(CANDID
 OLD_VENV = $(VENV) is $(shell $(PY) -V 2>&1), DiLT needs Python >= 3.11: remove $(VENV) \
 	and run make again (PYTHON=... names the interpreter)
 
-.PHONY: venv run report test lint bench clean python
+.PHONY: venv run report readme-figure test lint bench clean python
 .DEFAULT_GOAL := venv
 
 venv: $(STAMP)
@@ -54,6 +54,11 @@ run: $(STAMP)
 # Every figure and table with its caption, in one HTML file.
 report: $(STAMP)
 	$(SNAKEMAKE) --cores 1 $(SMK_ARGS) --report $(RESULTS)/report.html
+
+# The README's figure, from the last run of the default study.
+readme-figure: $(STAMP)
+	cp results/$(shell PYTHONPATH=workflow/scripts $(PY) -m dilt.configuration experiment \
+	config/config.yaml)/figures/acc_vs_sparsity.png docs/images/acc_vs_sparsity.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

@@ -155,8 +155,14 @@ def imp_metrics():
 def fig_outputs(name, category=None):
     """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
     caption = f"../workflow/report/{name}.rst"
-    return [P.figure(name, "pdf"), report(P.figure(name, "png"), caption=caption,
-                                          category=category)]
+    png = report(P.figure(name, "png"), caption=caption, category=category)
+    return [P.figure(name, "pdf"), png]
+
+
+def table_output(name, category="Tables"):
+    """tables/{name}.tsv, in the report with workflow/report/table_{name}.rst."""
+    caption = f"../workflow/report/table_{name}.rst"
+    return report(P.table(name), caption=caption, category=category)
 
 
 def round_files(name, rnd=FIG_ROUND):

@@ -32,7 +32,7 @@ rule retrain_table:
     input:
         retrain_results(),
     output:
-        P.table("retrain"),
+        table_output("retrain"),
     log:
         P.log("tables/retrain"),
     benchmark:
@@ -49,7 +49,7 @@ rule imp_table:
     input:
         imp_metrics(),
     output:
-        P.table("imp"),
+        table_output("imp"),
     log:
         P.log("tables/imp"),
     benchmark:
@@ -69,7 +69,7 @@ rule exp1_table:
         partitions=P.partitions(),
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        P.table("exp1"),
+        table_output("exp1"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,

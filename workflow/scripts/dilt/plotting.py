@@ -16,8 +16,21 @@ MARGIN = 0.98  # share of its room (see _span) a text may span
 
 
 def _texts(fig):
-    """Visible, non-empty text artists of the figure."""
-    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    """The non-empty text artists a draw of the figure paints (tick labels outside the view
+    limits exist but are not painted)."""
+    painted, draw = [], Text.draw
+
+    def record(text, renderer):
+        if text.get_visible() and text.get_text().strip():
+            painted.append(text)
+        return draw(text, renderer)
+
+    Text.draw = record
+    try:
+        fig.canvas.draw()
+    finally:
+        Text.draw = draw
+    return painted
 
 
 def _span(text, renderer):
