@@ -10,11 +10,11 @@ def main(smk, log):
     data = plotting.read_per_seed(smk.input.blocks, smk.params.seeds)
     data["block"] = "seed " + data["seed"].astype(str) + "\nblock " + data["cluster"].astype(str)
     stats = [io.read_json(p) for p in smk.input.correlation]
-    fig, axes = plt.subplots(1, 2, figsize=(2 + 0.9 * len(data), 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 2 + 0.9 * len(data)), 3.6))
     sns.barplot(data=data, x="block", y="mean_jaccard", hue="seed", palette=smk.params.palette,
                 ax=axes[0], legend=False)
     axes[0].scatter(range(len(data)), data["mean_chance_jaccard"], marker="_", s=400,
-                    color="black", label="chance (independent masks)", zorder=3)
+                    color="black", label="chance", zorder=3)
     axes[0].set(ylabel="mean mask Jaccard between chains", xlabel="")
     axes[0].legend(loc="upper right")
     sns.barplot(data=data, x="block", y="mean_gw", hue="seed", palette=smk.params.palette,

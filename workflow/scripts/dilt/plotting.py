@@ -45,19 +45,23 @@ def _span(text, renderer):
     return box.width, room.width
 
 
-def wrap_long_texts(fig, originals):
-    """Break every text longer than its room (see _span) into lines at word boundaries so
-    that each line fits; `originals` ({text: its string before any wrapping}) is updated."""
+def wrap_long_labels(fig, originals):
+    """Break each title and axis label longer than its room (see _span) into lines at word
+    boundaries so that each line fits; `originals` ({text: its string before any wrapping})
+    is updated. Tick labels and legends are left as they are."""
     import textwrap
 
     renderer = fig.canvas.get_renderer()
-    for text in _texts(fig):
+    labels = set(fig.texts) | {t for ax in fig.axes
+                               for t in (ax.title, ax.xaxis.label, ax.yaxis.label)}
+    for text in [t for t in _texts(fig) if t in labels]:
         length, room = _span(text, renderer)
         if length > MARGIN * room:
             lines = originals.setdefault(text, text.get_text()).split("\n")
             longest = max(len(line) for line in text.get_text().split("\n"))
             width = max(8, int(longest * MARGIN * room / length))
-            text.set_text("\n".join(textwrap.fill(line, width) for line in lines))
+            text.set_text("\n".join(textwrap.fill(line, width, break_long_words=False)
+                                    for line in lines))
 
 
 def texts_outside(fig):
@@ -74,11 +78,12 @@ def texts_outside(fig):
 
 
 def save(fig, outputs):
-    """Lay out the figure (long titles and labels wrapped to fit), check that every text lies
-    inside it, and write it to every output path (format from the suffix), atomically."""
+    """Lay out the figure (long titles and axis labels broken into lines), check that every
+    text lies inside it, and write it to every output path (format from the suffix),
+    atomically."""
     originals = {}
     for _ in range(3):  # the layout shrinks the axes, and so the room of their labels
-        wrap_long_texts(fig, originals)
+        wrap_long_labels(fig, originals)
         fig.tight_layout()
     outside = texts_outside(fig)
     if outside:
