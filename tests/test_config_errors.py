@@ -42,6 +42,7 @@ BAD = [
     ({"model": {"ignore": ["conv9"]}}, "model.ignore"),
     ({"model": {"ignore": ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]}}, "model.ignore"),
     ({"model": {"arch": "vit_mini", "width": 6}}, "model.width"),
+    ({"model": {"arch": "resnet50"}}, "model.arch"),  # digits are not RGB
     ({"retrain": {"sparsities": [], "rounds": []}}, "retrain.rounds"),
     ({"retrain": {"sparsities": [], "rounds": None}}, "retrain.sparsities"),
 ]

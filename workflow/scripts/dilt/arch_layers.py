@@ -1,4 +1,5 @@
-"""Each architecture's layers by name, without torch, for the checks of the config parse.
+"""Each architecture's layers by name and the inputs it takes, without torch, for the checks
+of the config parse.
 
 For every entry of models.ARCHITECTURES: the representation layers the GW analysis compares
 (in network order), each with the prunable layers inside it, and the prunable layers outside
@@ -55,6 +56,28 @@ LAYERS = {
     "vit_tiny": (_vit(12), ["patch_embed.proj"]),
     "vit_mini": (_vit(4), ["patch_embed.proj"]),
 }
+
+
+# arch -> (what its input must be, the side its square images must be divisible by)
+INPUTS = {"conv2": ("images", 1), "conv4": ("images", 1), "conv6": ("images", 1),
+          "lenet300": ("any", 1), "resnet18_cifar": ("images", 1), "resnet50": ("RGB images", 1),
+          "mobilenet_v2": ("RGB images", 1), "deit_small": ("RGB images", 16),
+          "vit_tiny": ("RGB images", 16), "vit_mini": ("images", 4)}
+
+
+def check_input(arch, shape):
+    """DiltError naming model.arch unless `arch` takes inputs of `shape` (C, H, W) or (C, L):
+    Conv-N, ResNets and ViTs need images, the torchvision and timm models RGB ones, the ViTs
+    square images whose side their patch grid divides; LeNet takes anything."""
+    kind, divisor = INPUTS[arch]
+    if kind == "any":
+        return
+    if len(shape) != 3 or (kind == "RGB images" and shape[0] != 3):
+        raise DiltError(f"model.arch: {arch} needs {kind}, the dataset gives inputs of shape "
+                        f"{tuple(shape)}")
+    if divisor > 1 and (shape[1] != shape[2] or shape[1] % divisor):
+        raise DiltError(f"model.arch: {arch} needs square images with sides divisible by "
+                        f"{divisor}, the dataset gives {shape[1]}x{shape[2]}")
 
 
 def _ignored(layer, ignore):

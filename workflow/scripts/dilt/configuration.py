@@ -130,10 +130,11 @@ def layer_nodes(cfg):
     return len(arch_layers.representation_layers(cfg["model"])) * cfg["partitions"]["k"]
 
 
-def check_model(cfg):
-    """model.ignore names prunable layers; vit_mini's width splits over its 4 heads;
-    gw.n_clusters is at most the number of layer nodes."""
+def check_model(cfg, record):
+    """The model takes the dataset's inputs; model.ignore names prunable layers; vit_mini's
+    width splits over its 4 heads; gw.n_clusters is at most the number of layer nodes."""
     model = cfg["model"]
+    arch_layers.check_input(model["arch"], datasets.input_shape(record, cfg["dataset"]))
     arch_layers.check_ignore(model)
     if model["arch"] == "vit_mini" and model["width"] % 4:
         raise DiltError(f"model.width: vit_mini splits it over 4 heads, got {model['width']}")
@@ -152,7 +153,7 @@ def check(cfg):
     check_retrain(cfg)
     figure_round(cfg)
     check_tickets(cfg)
-    check_model(cfg)
+    check_model(cfg, record)
     if cfg["transfer"]["target"] is not None:
         transfer_rounds(cfg)
 
