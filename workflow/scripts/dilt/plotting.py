@@ -48,20 +48,24 @@ def _span(text, renderer):
 def wrap_long_labels(fig, originals):
     """Break each title and axis label longer than its room (see _span) into lines at word
     boundaries so that each line fits; `originals` ({text: its string before any wrapping})
-    is updated. Tick labels and legends are left as they are."""
+    is updated. Tick labels and legends are left as they are. True if any text changed."""
     import textwrap
 
     renderer = fig.canvas.get_renderer()
     labels = set(fig.texts) | {t for ax in fig.axes
                                for t in (ax.title, ax.xaxis.label, ax.yaxis.label)}
+    changed = False
     for text in [t for t in _texts(fig) if t in labels]:
         length, room = _span(text, renderer)
         if length > MARGIN * room:
             lines = originals.setdefault(text, text.get_text()).split("\n")
             longest = max(len(line) for line in text.get_text().split("\n"))
             width = max(8, int(longest * MARGIN * room / length))
-            text.set_text("\n".join(textwrap.fill(line, width, break_long_words=False)
-                                    for line in lines))
+            wrapped = "\n".join(textwrap.fill(line, width, break_long_words=False)
+                                for line in lines)
+            changed |= wrapped != text.get_text()
+            text.set_text(wrapped)
+    return changed
 
 
 def texts_outside(fig):
@@ -82,8 +86,10 @@ def save(fig, outputs):
     text lies inside it, and write it to every output path (format from the suffix),
     atomically."""
     originals = {}
-    for _ in range(3):  # the layout shrinks the axes, and so the room of their labels
-        wrap_long_labels(fig, originals)
+    fig.tight_layout()
+    for _ in range(3):  # each layout shrinks the axes, and so the room of their labels
+        if not wrap_long_labels(fig, originals):
+            break
         fig.tight_layout()
     outside = texts_outside(fig)
     if outside:
