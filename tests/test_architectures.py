@@ -5,6 +5,7 @@ import torch
 
 from dilt import arch_layers, masks, models
 from dilt.batches import TensorFeed
+from dilt.io import DiltError
 from dilt.representations import CountSketch, Reducer, layer_outputs
 
 # arch -> (input shape, number of prunable weights, representation layers)
@@ -111,3 +112,22 @@ def test_the_torch_free_layer_lists_match_the_built_models(arch):
             model = models.build(cfg, shape, 5)
         assert arch_layers.prunable_layers(cfg) == models.prunable_layers(model, cfg)
         assert arch_layers.representation_layers(cfg) == models.representation_layers(model, cfg)
+
+
+@pytest.mark.parametrize("arch", models.ARCHITECTURES)
+def test_the_torch_free_input_check_agrees_with_the_models(arch):
+    assert set(arch_layers.LAYERS) == set(arch_layers.INPUTS) == set(models.ARCHITECTURES)
+    device = "cpu" if arch == "lenet300" else "meta"
+    for shape in [(1, 40), (1, 8, 8), (3, 32, 32), (3, 40, 40)]:
+        try:
+            arch_layers.check_input(arch, shape)
+            accepted = True
+        except DiltError:
+            accepted = False
+        try:
+            with torch.device(device):
+                models.build({**CFG, "arch": arch}, shape, 5)(torch.zeros(2, *shape))
+            runs = True
+        except Exception:  # whatever the builder or the forward pass raises
+            runs = False
+        assert accepted == runs, shape
