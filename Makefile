@@ -53,7 +53,7 @@ run: $(STAMP)
 
 # Every figure and table with its caption, in one HTML file.
 report: $(STAMP)
-	$(SNAKEMAKE) --cores 1 $(SMK_ARGS) --report $(RESULTS)/report.html
+	$(SNAKEMAKE) $(SMK_ARGS) --report $(RESULTS)/report.html
 
 # The README's figure, from the last run of the default study.
 readme-figure: $(STAMP)
