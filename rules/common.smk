@@ -10,11 +10,11 @@ from dilt.io import DiltError  # noqa: E402
 from dilt.methods import MATCHED, ROUND  # noqa: E402
 from dilt.paths import Paths, point_name  # noqa: E402
 
-try:
-    configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
-    configuration.check(config)
+try:  # --config values typed as YAML, schema defaults, every check: before the first job
+    configuration.load(config, str(Path(workflow.basedir) / "config" / "schema.yaml"),
+                       workflow.config_settings.config_args)
 except DiltError as exc:
-    raise WorkflowError(f"config error: {exc}")
+    raise WorkflowError(f"config error: {exc}") from None
 
 P = Paths(config["experiment"])
 SEEDS = config["seeds"]
@@ -215,8 +215,14 @@ def imp_metrics():
 def fig_outputs(name, category=None):
     """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
     caption = f"../workflow/report/{name}.rst"
-    return [P.figure(name, "pdf"), report(P.figure(name, "png"), caption=caption,
-                                          category=category)]
+    png = report(P.figure(name, "png"), caption=caption, category=category)
+    return [P.figure(name, "pdf"), png]
+
+
+def table_output(name, category="Tables"):
+    """tables/{name}.tsv, in the report with workflow/report/table_{name}.rst."""
+    caption = f"../workflow/report/table_{name}.rst"
+    return report(P.table(name), caption=caption, category=category)
 
 
 def round_files(name, rnd=FIG_ROUND):

@@ -59,7 +59,7 @@ rule retrain_table:
         round_results(),
         matched_results,
     output:
-        P.table("retrain"),
+        table_output("retrain"),
     log:
         P.log("tables/retrain"),
     benchmark:
@@ -76,7 +76,7 @@ rule imp_table:
     input:
         imp_metrics(),
     output:
-        P.table("imp"),
+        table_output("imp"),
     log:
         P.log("tables/imp"),
     benchmark:
@@ -98,7 +98,7 @@ rule exp1_table:
                              for s in SEEDS],
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        P.table("exp1"),
+        table_output("exp1"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,
@@ -125,7 +125,7 @@ rule exp1_same_round_table:
         partitions=P.partitions(),
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        P.table("exp1_same_round"),
+        table_output("exp1_same_round"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,
@@ -147,7 +147,7 @@ rule exp3_table:
     input:
         P.table("retrain"),
     output:
-        P.table("exp3"),
+        table_output("exp3"),
     params:
         parts=PARTS,
     log:
@@ -166,7 +166,7 @@ rule comparisons_table:
     input:
         P.table("retrain"),
     output:
-        P.table("comparisons"),
+        table_output("comparisons"),
     params:
         parts=PARTS,
         densities=DENSITIES,

@@ -55,7 +55,7 @@ rule transfer_table:
     input:
         transfer_jobs(P.transfer()),
     output:
-        P.table("exp4"),
+        table_output("exp4"),
     log:
         P.log("tables/exp4"),
     benchmark:

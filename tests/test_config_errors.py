@@ -38,6 +38,13 @@ BAD = [
     ({"transfer": {"target": "cifar10"}}, "transfer.target"),
     ({"transfer": {"tickets": ["mask_p2"]}}, "transfer.tickets"),
     ({"transfer": {"rounds": [9]}}, "transfer.rounds"),
+    ({"gw": {"n_clusters": 13}}, "gw.n_clusters"),  # 6 layers of conv4 x 2 partitions
+    ({"model": {"ignore": ["conv9"]}}, "model.ignore"),
+    ({"model": {"ignore": ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]}}, "model.ignore"),
+    ({"model": {"arch": "vit_mini", "width": 6}}, "model.width"),
+    ({"model": {"arch": "resnet50"}}, "model.arch"),  # digits are not RGB
+    ({"retrain": {"sparsities": [], "rounds": []}}, "retrain.rounds"),
+    ({"retrain": {"sparsities": [], "rounds": None}}, "retrain.sparsities"),
 ]
 
 

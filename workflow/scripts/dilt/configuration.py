@@ -1,7 +1,8 @@
-"""Checks across config keys that a JSON schema cannot express, and values derived from them
-(the rounds each stage compares, the nominal density of each round)."""
+"""The config as the workflow reads it: `--config` values typed as YAML, the schema's defaults
+and checks, the checks across keys that a JSON schema cannot express, and the values derived
+from them (the rounds each stage compares, the nominal density of each round)."""
 
-from . import datasets, methods, partitions
+from . import arch_layers, datasets, methods, partitions
 from .io import DiltError
 
 
@@ -137,16 +138,93 @@ def check_tickets(cfg):
             raise DiltError(f"transfer.tickets: {bad} have no fixed mask to transfer")
 
 
+def check_retrain(cfg):
+    """At least one round is retrained (transfer and the experiment tables need one)."""
+    if not retrain_rounds(cfg):
+        key = "retrain.rounds" if cfg["retrain"]["rounds"] is not None else "retrain.sparsities"
+        raise DiltError(f"{key}: empty, so no round is retrained (set retrain.sparsities or "
+                        "retrain.rounds)")
+
+
+def layer_nodes(cfg):
+    """Number of layers the GW analysis clusters: representation layers x partitions."""
+    return len(arch_layers.representation_layers(cfg["model"])) * cfg["partitions"]["k"]
+
+
+def check_model(cfg, record):
+    """The model takes the dataset's inputs; model.ignore names prunable layers; vit_mini's
+    width splits over its 4 heads; gw.n_clusters is at most the number of layer nodes."""
+    model = cfg["model"]
+    arch_layers.check_input(model["arch"], datasets.input_shape(record, cfg["dataset"]))
+    arch_layers.check_ignore(model)
+    if model["arch"] == "vit_mini" and model["width"] % 4:
+        raise DiltError(f"model.width: vit_mini splits it over 4 heads, got {model['width']}")
+    n_clusters, nodes = cfg["gw"]["n_clusters"], layer_nodes(cfg)
+    if n_clusters is not None and n_clusters > nodes:
+        layers = len(arch_layers.representation_layers(model))
+        raise DiltError(f"gw.n_clusters: {n_clusters} clusters of {nodes} layer nodes "
+                        f"({layers} representation layers of {model['arch']} x "
+                        f"{cfg['partitions']['k']} partitions)")
+
+
 def check(cfg):
     """Raise DiltError naming the key for combinations the schema cannot reject."""
     record = check_dataset(cfg)
     check_partitions(cfg, record.num_classes)
-    retrain_rounds(cfg)
+    check_retrain(cfg)
     retrain_start(cfg)
     figure_round(cfg)
     check_tickets(cfg)
+    check_model(cfg, record)
     if cfg["transfer"]["target"] is not None:
         transfer_rounds(cfg)
+
+
+def typed_overrides(args):
+    """{key: value} of `--config key=value` arguments, each value read as YAML: lists,
+    numbers, booleans, null and nested mappings (`train={epochs: 3}`) get their types.
+    (Snakemake reads list items and nested values as strings.)"""
+    import yaml
+
+    overrides = {}
+    for arg in args or ():
+        key, _, text = arg.partition("=")
+        try:
+            overrides[key] = yaml.safe_load(text) if text else None
+        except yaml.YAMLError as exc:
+            raise DiltError(f"{key}: --config value {text!r} is not YAML "
+                            f"({getattr(exc, 'problem', exc)})") from None
+    return overrides
+
+
+def merge(base, update):
+    """Merge `update` into `base` in place: mappings key by key, any other value replaces."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load(cfg, schema_path, config_args=()):
+    """Prepare the config in place before any job: type the `--config` arguments, fill in
+    the schema's defaults, validate, and run every check. Raise DiltError naming the key."""
+    merge(cfg, typed_overrides(config_args))
+    validate(cfg, schema_path)
+    check(cfg)
+    return cfg
+
+
+def experiment(paths):
+    """The experiment name of config files merged in order (results/{experiment})."""
+    import yaml
+
+    cfg = {}
+    for path in paths:
+        with open(path) as fh:
+            merge(cfg, yaml.safe_load(fh) or {})
+    return cfg["experiment"]
 
 
 def load_schema(path):
@@ -185,3 +263,12 @@ def validate(cfg, schema_path):
     if errors:
         key = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         raise DiltError(f"{key}: {errors[0].message}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["experiment"]:  # used by the Makefile
+        print(experiment(sys.argv[2:]))
+    else:
+        sys.exit("usage: python -m dilt.configuration experiment CONFIG_FILE...")

@@ -41,7 +41,7 @@ class DatasetInfo:
     split comes from (class-folder datasets: the directories tried, in order); stats:
     per-channel (mean, std) of disk images; input_side: fixed network input side (None:
     dataset.image_size, default 224); transfer(in_shape, samples, seed) -> Dataset when the
-    dataset can be an experiment-4 target.
+    dataset can be an experiment-4 target; shape: the input shape of an embedded dataset.
     """
 
     name: str
@@ -52,6 +52,7 @@ class DatasetInfo:
     stats: tuple | None = None
     input_side: int | None = None
     transfer: Callable | None = None
+    shape: tuple | None = None
 
 
 def _standardise(train, test):
@@ -125,9 +126,10 @@ def load_disk(cfg):
 
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 REGISTRY = {d.name: d for d in [
-    DatasetInfo("digits", 10, "memory", load_digits, "stratified dataset.test_fraction"),
+    DatasetInfo("digits", 10, "memory", load_digits, "stratified dataset.test_fraction",
+                shape=(1, 8, 8)),
     DatasetInfo("mnist1d", 10, "memory", load_mnist1d, "the package's test split",
-                transfer=mnist1d_target),
+                transfer=mnist1d_target, shape=(1, 40)),
     DatasetInfo("cifar10", 10, "disk", load_disk, "test_batch",
                 ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)), 32),
     DatasetInfo("cifar100", 100, "disk", load_disk, "test",
@@ -149,6 +151,14 @@ def info(name, key="dataset.name"):
 def input_side(record, configured):
     """Side of the square network input of a disk dataset: fixed (CIFAR) or configured."""
     return record.input_side or configured or DEFAULT_SIDE
+
+
+def input_shape(record, cfg):
+    """The shape of one network input of the dataset, without reading it (section dataset)."""
+    if record.storage == "disk":
+        side = input_side(record, cfg["image_size"])
+        return (3, side, side)
+    return record.shape
 
 
 def load(cfg):
