@@ -43,8 +43,7 @@ use rule retrain as retrain_matched with:
         device=config["device"],
         workers=config["workers"],
         point=lambda wc: f"sparsity{wc.sparsity}",
-        identity=lambda wc: {"view": MATCHED, "round": None,
-                             "target_sparsity": float(wc.sparsity)},
+        identity=lambda wc: {"view": MATCHED, "round": None, "target_sparsity": float(wc.sparsity)},
         start_step=matched_start_step,
     log:
         P.log("seed{seed}/retrain/{ticket}/sparsity{sparsity}"),
@@ -94,8 +93,9 @@ rule exp1_table:
     input:
         retrain=P.table("retrain"),
         imp=P.table("imp"),
-        matching=lambda wc: [f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv"
-                             for s in SEEDS],
+        matching=lambda wc: [
+            f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv" for s in SEEDS
+        ],
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
         table_output("exp1"),

@@ -4,14 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 SNAKEFMT = Path(sys.executable).parent / "snakefmt"
 
 
-@pytest.mark.xfail(strict=True, reason="the .smk files are formatted when the open branches "
-                   "are merged: .venv/bin/snakefmt Snakefile rules (then drop this mark)")
 def test_snakefiles_are_snakefmt_formatted():
     proc = subprocess.run([str(SNAKEFMT), "--check", "Snakefile", "rules"], cwd=REPO,
                           capture_output=True, text=True)
