@@ -7,7 +7,7 @@ rule distances:
     output:
         P.analysis("distances_{part}.npz"),
     params:
-        model=config["model"],
+        model=MODEL,
         probe=config["probe"],
         device=config["device"],
         workers=config["workers"],

@@ -15,7 +15,7 @@ rule random_masks:
     wildcard_constraints:
         kind="|".join(methods.by_rule("random_masks")),
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
     log:
         P.log("seed{seed}/baselines/{kind}"),
@@ -38,7 +38,7 @@ rule saliency_masks:
     wildcard_constraints:
         kind="|".join(methods.by_rule("saliency_masks")),
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
         score=lambda wc: methods.RECORDS[wc.kind].score,
         saliency=config["baselines"]["saliency"],
@@ -69,7 +69,7 @@ rule rigl:
         result=P.retrain("rigl", "sparsity{sparsity}"),
         mask=P.baseline("rigl"),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         rigl=config["baselines"]["rigl"],
         device=config["device"],

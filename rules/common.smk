@@ -49,6 +49,9 @@ TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
 TICKET_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
 DENSITIES = configuration.schedules(config)
 TRAIN_THREADS = config["threads"]
+# The model's settings as the rules pass them on: imp.head_rate decides whether the output
+# layer is prunable (dilt.models.prunable_layers).
+MODEL = {**config["model"], "head_rate": config["imp"]["head_rate"]}
 
 
 wildcard_constraints:

@@ -29,7 +29,7 @@ rule init:
     output:
         P.init(),
     params:
-        model=config["model"],
+        model=MODEL,
     log:
         P.log("seed{seed}/init"),
     benchmark:

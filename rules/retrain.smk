@@ -8,7 +8,7 @@ rule retrain:
     output:
         P.retrain(),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
         workers=config["workers"],
@@ -38,7 +38,7 @@ use rule retrain as retrain_matched with:
     output:
         P.retrain("{ticket}", "sparsity{sparsity}"),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
         workers=config["workers"],

@@ -32,7 +32,7 @@ rule transfer:
     output:
         P.transfer(),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
     threads: TRAIN_THREADS

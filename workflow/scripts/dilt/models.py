@@ -190,13 +190,15 @@ def output_layer(cfg):
 
 
 def prunable_layers(model, cfg):
-    """Module names whose weights are pruned: conv/linear layers except the head and ignore list."""
+    """Module names whose weights are pruned: conv/linear layers except the ignore list and the
+    head (pruned too when cfg["head_rate"] > 0: imp.head_rate, last in the list)."""
     head, ignore = output_layer(cfg), set(cfg.get("ignore", []))
-    return [
+    layers = [
         name for name, module in model.named_modules()
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Linear))
         and name != head and name not in ignore and f"{name}.weight" not in ignore
     ]
+    return layers + [head] if cfg.get("head_rate", 0) > 0 else layers
 
 
 def prunable_names(model, cfg):
