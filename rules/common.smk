@@ -186,7 +186,7 @@ def baseline_benchmarks(name):
     """(seed, target or None, benchmark file) of the jobs writing baseline `name`: one per
     seed, or one per seed and target for trained-sparse methods."""
     record = methods.RECORDS[name]
-    if record.rule is None:  # a control: written by the match job
+    if not record.rule:  # a control: written by the match job
         return []
     targets = TARGETS if record.kind == methods.TRAINED_SPARSE else [None]
     return [
