@@ -13,6 +13,7 @@ CASES = {
     "conv2": ((3, 32, 32), 4, ["conv1", "conv2", "fc1", "fc2"]),
     "conv6": ((3, 32, 32), 8, ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fc1",
                                "fc2"]),
+    "conv1d": ((1, 40), 4, ["conv1", "conv2", "conv3", "fc1"]),
     "lenet300": ((1, 40), 2, ["fc1", "fc2"]),
     "resnet18_cifar": ((3, 32, 32), 20, ["conv1"] + [f"layer{i}.{j}" for i in range(1, 5)
                                                       for j in range(2)]),
@@ -60,6 +61,16 @@ def test_deit_small_and_torchvision_resnet50_have_their_published_sizes():
     _, resnet = build("resnet50", (3, 224, 224), 1000)
     assert sum(p.numel() for p in deit.parameters()) == 22_050_664
     assert sum(p.numel() for p in resnet.parameters()) == 25_557_032
+
+
+def test_conv1d_halves_the_signal_three_times_and_rejects_images():
+    _, model = build("conv1d", (1, 40))
+    assert model.conv1.weight.shape == (4, 1, 5)
+    assert model.fc1.in_features == 4 * 5  # 40 -> 20 -> 10 -> 5
+    _, odd = build("conv1d", (2, 41))
+    assert odd.conv1.in_channels == 2 and odd.fc1.in_features == 4 * 6  # 41 -> 21 -> 11 -> 6
+    with pytest.raises(Exception, match="model.arch"):
+        build("conv1d", (1, 8, 8))
 
 
 def test_vits_reject_image_sides_not_divisible_by_the_patch():
