@@ -114,7 +114,7 @@ IGNORES = [[], ["conv1"], ["conv1.weight", "fc2"],
 
 @pytest.mark.parametrize("arch", models.ARCHITECTURES)
 def test_the_torch_free_layer_lists_match_the_built_models(arch):
-    shape = {"lenet300": (1, 40), "vit_mini": (1, 8, 8)}.get(arch, (3, 32, 32))
+    shape = {"lenet300": (1, 40), "conv1d": (1, 40), "vit_mini": (1, 8, 8)}.get(arch, (3, 32, 32))
     known = arch_layers.prunable_layers({**CFG, "arch": arch})
     for ignore in IGNORES:
         cfg = {**CFG, "arch": arch,

@@ -48,6 +48,7 @@ LAYERS = {
     "conv2": (_convnet(2), []),
     "conv4": (_convnet(4), []),
     "conv6": (_convnet(6), []),
+    "conv1d": ({name: [name] for name in ("conv1", "conv2", "conv3", "fc1")}, []),
     "lenet300": ({"fc1": ["fc1"], "fc2": ["fc2"]}, []),
     "resnet18_cifar": (_resnet((2, 2, 2, 2), 2), []),
     "resnet50": (_resnet((3, 4, 6, 3), 3), []),
@@ -60,6 +61,7 @@ LAYERS = {
 
 # arch -> (what its input must be, the side its square images must be divisible by)
 INPUTS = {"conv2": ("images", 1), "conv4": ("images", 1), "conv6": ("images", 1),
+          "conv1d": ("signals", 1),
           "lenet300": ("any", 1), "resnet18_cifar": ("images", 1), "resnet50": ("RGB images", 1),
           "mobilenet_v2": ("RGB images", 1), "deit_small": ("RGB images", 16),
           "vit_tiny": ("RGB images", 16), "vit_mini": ("images", 4)}
@@ -68,9 +70,15 @@ INPUTS = {"conv2": ("images", 1), "conv4": ("images", 1), "conv6": ("images", 1)
 def check_input(arch, shape):
     """DiltError naming model.arch unless `arch` takes inputs of `shape` (C, H, W) or (C, L):
     Conv-N, ResNets and ViTs need images, the torchvision and timm models RGB ones, the ViTs
-    square images whose side their patch grid divides; LeNet takes anything."""
+    square images whose side their patch grid divides, the 1-D CNN signals; LeNet takes
+    anything."""
     kind, divisor = INPUTS[arch]
     if kind == "any":
+        return
+    if kind == "signals":
+        if len(shape) != 2:
+            raise DiltError(f"model.arch: {arch} needs signals (channels, length), the dataset "
+                            f"gives inputs of shape {tuple(shape)}")
         return
     if len(shape) != 3 or (kind == "RGB images" and shape[0] != 3):
         raise DiltError(f"model.arch: {arch} needs {kind}, the dataset gives inputs of shape "

@@ -45,8 +45,8 @@ def retrain_start(cfg):
 
 
 def retrain_rounds(cfg):
-    """Rounds of the same-round view: retrain.rounds, or the rounds whose nominal density is
-    nearest each retrain.sparsities entry."""
+    """Rounds of the same-round view: retrain.rounds, or the round whose nominal density is
+    nearest the largest retrain.sparsities entry (experiment 3 compares at high sparsity)."""
     last = cfg["imp"]["rounds"]
     if cfg["retrain"]["rounds"] is not None:
         bad = [r for r in cfg["retrain"]["rounds"] if r > last]
@@ -55,7 +55,7 @@ def retrain_rounds(cfg):
         return sorted(set(cfg["retrain"]["rounds"]))
     sparsity = [1.0 - d for d in densities(cfg)]
     rounds = []
-    for target in cfg["retrain"]["sparsities"]:
+    for target in sorted(cfg["retrain"]["sparsities"])[-1:]:
         best = min(range(last + 1), key=lambda r: abs(sparsity[r] - target))
         if abs(sparsity[best] - target) > 0.05:
             raise DiltError(f"retrain.sparsities: {target} is not reached within 0.05 by any "
@@ -177,6 +177,9 @@ def check(cfg):
     check_tickets(cfg)
     check_model(cfg, record)
     if cfg["transfer"]["target"] is not None:
+        if cfg["transfer"]["target"] == cfg["dataset"]["name"]:
+            raise DiltError(f"transfer.target: {cfg['transfer']['target']} is the source "
+                            "dataset (dataset.name); transfer needs another task")
         transfer_rounds(cfg)
 
 
