@@ -43,8 +43,10 @@ BAD = [
     ({"model": {"ignore": ["conv1", "conv2", "conv3", "conv4", "fc1", "fc2"]}}, "model.ignore"),
     ({"model": {"arch": "vit_mini", "width": 6}}, "model.width"),
     ({"model": {"arch": "resnet50"}}, "model.arch"),  # digits are not RGB
-    ({"retrain": {"sparsities": [], "rounds": []}}, "retrain.rounds"),
-    ({"retrain": {"sparsities": [], "rounds": None}}, "retrain.sparsities"),
+    ({"retrain": {"rounds": []}}, "retrain.rounds"),
+    ({"retrain": {"sparsities": []}}, "retrain.sparsities"),
+    ({"imp": {"methods": ["dilt", "colt"]}, "retrain": {"start": "rewind"}}, "retrain.start"),
+    ({"transfer": {"target": "digits"}}, "transfer.target"),
 ]
 
 

@@ -67,7 +67,7 @@ def cifar_run(tmp_path_factory, fake_roots):
     cfg = {**TINY_CIFAR, "dataset": {"name": "cifar10", "data_root": str(fake_roots["cifar10"])}}
     (workdir / "cifar.yaml").write_text(yaml.safe_dump(cfg))
     paths = Paths("cifar")
-    targets = [paths.table("imp"), paths.retrain("core", 1, 0), paths.retrain("dense", 0, 0),
+    targets = [paths.table("imp"), paths.retrain("core", "round1", 0), paths.retrain("dense", "round0", 0),
                paths.analysis("distances_p0.npz", 1, 0)]
     snakemake(workdir, *targets, configfiles=[TINY, workdir / "cifar.yaml"])
     return Paths("cifar", workdir)
@@ -89,7 +89,7 @@ def test_tiny_cifar_run_trains_chains_and_tickets(cifar_run):
     for part in ("p0", "p1"):
         metrics = read_json(cifar_run.imp("metrics.json", "dilt", part, 1, 0))
         assert metrics["pruned_nonzero"] == 0 and abs(metrics["density"] - 0.8) < 0.01
-    core = read_json(cifar_run.retrain("core", 1, 0))
+    core = read_json(cifar_run.retrain("core", "round1", 0))
     assert core["density"] < 0.8 and 0 <= core["acc_all"] <= 1
     assert {"acc_p0", "acc_p1"} <= core.keys() and len(core["per_class"]) == 10
 

@@ -20,7 +20,7 @@ from dilt.paths import Paths
 
 TINY_PATHS = Paths("tiny")
 TARGETS = [TINY_PATHS.imp("metrics.json", "dilt", p, 1, 0) for p in ("p0", "p1")] + [
-    TINY_PATHS.analysis("gw.tsv", 0, 0), TINY_PATHS.retrain("core", 1, 0)]
+    TINY_PATHS.analysis("gw.tsv", 0, 0), TINY_PATHS.retrain("core", "round1", 0)]
 SUBMITTED = {"partitions": 1, "imp_dense": 2, "imp_round": 2, "distances": 2, "gw": 1,
              "retrain": 1}
 LOCAL = {"init": 1, "tickets": 1}

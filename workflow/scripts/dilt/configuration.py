@@ -172,9 +172,9 @@ def check(cfg):
     record = check_dataset(cfg)
     check_partitions(cfg, record.num_classes)
     check_retrain(cfg)
-    retrain_start(cfg)
     figure_round(cfg)
     check_tickets(cfg)
+    retrain_start(cfg)
     check_model(cfg, record)
     if cfg["transfer"]["target"] is not None:
         if cfg["transfer"]["target"] == cfg["dataset"]["name"]:
