@@ -67,8 +67,8 @@ def cifar_run(tmp_path_factory, fake_roots):
     cfg = {**TINY_CIFAR, "dataset": {"name": "cifar10", "data_root": str(fake_roots["cifar10"])}}
     (workdir / "cifar.yaml").write_text(yaml.safe_dump(cfg))
     paths = Paths("cifar")
-    targets = [paths.table("imp"), paths.retrain("core", "round1", 0), paths.retrain("dense", "round0", 0),
-               paths.analysis("distances_p0.npz", 1, 0)]
+    targets = [paths.table("imp"), paths.retrain("core", "round1", 0),
+               paths.retrain("dense", "round0", 0), paths.analysis("distances_p0.npz", 1, 0)]
     snakemake(workdir, *targets, configfiles=[TINY, workdir / "cifar.yaml"])
     return Paths("cifar", workdir)
 
