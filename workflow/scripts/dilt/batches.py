@@ -11,15 +11,8 @@ pass, for evaluation) and shard_batches (the training order of dilt.order).
 import torch
 
 from .io import DiltError
+from .partitions import select_classes
 from .seeding import job_seed
-
-
-def select_classes(labels, classes):
-    """Which entries of `labels` are in `classes`, and a lookup mapping them to 0..k-1."""
-    classes = torch.as_tensor(classes, dtype=torch.long)
-    lookup = torch.full((int(max(labels.max(), classes.max())) + 1,), -1, dtype=torch.long)
-    lookup[classes] = torch.arange(len(classes))
-    return torch.isin(labels, classes), lookup
 
 
 class TensorFeed:
