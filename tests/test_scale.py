@@ -133,8 +133,10 @@ BAD = [
       "train": {"resolution": RES}}, "train.resolution"),
     ({"dataset": IMAGENET, "train": {"resolution": {**RES, "min_res": 256}}},
      "train.resolution"),
+    ({"dataset": IMAGENET, "train": {"resolution": RES}, "transfer": {"target": "mnist1d"}},
+     "train.resolution"),
     ({"dataset": {**IMAGENET, "prepared_resolution": 192}}, "dataset.prepared_resolution"),
-    ({"dataset": {**IMAGENET, "prepared_resolution": 224},
+    ({"dataset": {**IMAGENET, "prepared_resolution": 224}, "transfer": {"target": None},
       "train": {"resolution": {**RES, "max_res": 256}}}, "dataset.prepared_resolution"),
     ({"gw": {"device": "cuda", "solver": "pot"}}, "gw.solver"),
     ({"gw": {"device": "gpu"}}, "gw.device"),
@@ -149,7 +151,7 @@ def test_scale_settings_that_cannot_work_name_their_key(sections, key):
 
 
 def test_imagenet_settings_check_and_store_at_their_side():
-    cfg = config(dataset=IMAGENET, train={"resolution": RES})
+    cfg = config(dataset=IMAGENET, train={"resolution": RES}, transfer={"target": None})
     configuration.check(cfg)
     assert configuration.prepared_side(cfg) == 256
     assert configuration.prepared_side(config(dataset={"name": "cifar10"})) == 32

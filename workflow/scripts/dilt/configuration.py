@@ -127,6 +127,9 @@ def check_prepared(cfg, record):
         if res["min_res"] > res["max_res"] or res["start_ramp"] > res["end_ramp"]:
             raise DiltError("train.resolution: needs min_res <= max_res and "
                             "start_ramp <= end_ramp")
+        if cfg["transfer"]["target"] is not None:
+            raise DiltError("train.resolution: the transfer target trains in memory at one "
+                            "size; set transfer.target: null")
     if ds["prepared"] and not record.input_side:
         sizes = [datasets.input_side(record, ds["image_size"])]
         sizes += [res["max_res"]] if res else []
