@@ -30,6 +30,7 @@ rule random_masks:
 rule saliency_masks:
     """Saliency at theta0 (SNIP, GraSP) on a fixed class-balanced sample, one mask per target."""
     input:
+        unpack(prepared_inputs),
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),
@@ -62,6 +63,7 @@ rule saliency_masks:
 rule rigl:
     """RigL: sparse training from theta0 at a target sparsity; its own retraining result."""
     input:
+        unpack(prepared_inputs),
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),

@@ -52,6 +52,7 @@ TRAIN_THREADS = config["threads"]
 # The model's settings as the rules pass them on: imp.head_rate decides whether the output
 # layer is prunable (dilt.models.prunable_layers).
 MODEL = {**config["model"], "head_rate": config["imp"]["head_rate"]}
+PREPARED_SIDE = configuration.prepared_side(config)  # dataset.prepared: the stored image side
 
 
 wildcard_constraints:
@@ -68,6 +69,15 @@ def chains(method):
     return methods.chain_parts(method, PARTS)
 
 
+def prepared_inputs(wc=None):
+    """The prepared splits (index.json) a job reading disk images takes when
+    dataset.prepared is on; nothing otherwise."""
+    if not config["dataset"]["prepared"]:
+        return {}
+    name = config["dataset"]["name"]
+    return {f"prepared_{s}": P.prepared(s, name, PREPARED_SIDE) for s in ("train", "test")}
+
+
 def imp_inputs(wc):
     """Round 0 starts from theta0; round r > 0 from the chain's rewind point (written by its
     round 0) and needs round r-1 of the chains it prunes from (methods.round_sources)."""
@@ -75,7 +85,7 @@ def imp_inputs(wc):
     start = (
         P.init(wc.seed) if r == 0 else P.imp("rewind.safetensors", wc.method, wc.part, 0, wc.seed)
     )
-    inputs = {"start": start, "data": P.data(), "partitions": P.partitions()}
+    inputs = {"start": start, "data": P.data(), "partitions": P.partitions(), **prepared_inputs()}
     if r > 0:
         for p in methods.round_sources(wc.method, wc.part, PARTS):
             for name in ("mask", "trained"):
@@ -241,6 +251,11 @@ def benchmarks(wc):
         "transfer": transfer_jobs(rules.transfer.benchmark) if TARGET else [],
         "distances": expand(rules.distances.benchmark, seed=SEEDS, round=GW_ROUNDS, part=PARTS),
         "gw": expand(rules.gw.benchmark, seed=SEEDS, round=GW_ROUNDS),
+        "prepare_dataset": (
+            expand(rules.prepare_dataset.benchmark, split=["train", "test"])
+            if config["dataset"]["prepared"]
+            else []
+        ),
     }
     for name in BASELINES:
         for *_, path in baseline_benchmarks(name):

@@ -1,6 +1,7 @@
 rule retrain:
     """Same-round view: retrain one ticket of an IMP round from theta0 on all classes."""
     input:
+        unpack(prepared_inputs),
         mask=round_mask,
         start=P.init(),
         data=P.data(),
@@ -31,6 +32,7 @@ rule retrain:
 
 use rule retrain as retrain_matched with:
     input:
+        unpack(prepared_inputs),
         mask=matched_mask,
         start=matched_start,
         data=P.data(),

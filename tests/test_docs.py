@@ -17,10 +17,11 @@ DOCS = {p.relative_to(REPO).as_posix(): p.read_text()
 
 
 def schema_leaves(schema, prefix=""):
-    """{dotted key: its schema} for every key that is not an object of keys."""
+    """{dotted key: its schema} for every key that is not an object of keys (an object that
+    may be null, such as train.resolution, is one value)."""
     leaves = {}
     for name, sub in schema["properties"].items():
-        if "properties" in sub:
+        if "properties" in sub and "null" not in sub.get("type", []):
             leaves |= schema_leaves(sub, f"{prefix}{name}.")
         else:
             leaves[f"{prefix}{name}"] = sub

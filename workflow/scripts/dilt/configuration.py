@@ -108,6 +108,45 @@ def check_dataset(cfg):
     return record
 
 
+def prepared_side(cfg):
+    """Side of the images rule prepare_dataset stores: CIFAR's own 32, else
+    dataset.prepared_resolution."""
+    ds = cfg["dataset"]
+    return datasets.info(ds["name"]).input_side or ds["prepared_resolution"]
+
+
+def check_prepared(cfg, record):
+    """dataset.prepared applies to disk datasets, stores images at least as large as any
+    training or evaluation size; train.resolution resizes prepared class-folder images."""
+    ds, res = cfg["dataset"], cfg["train"]["resolution"]
+    if ds["prepared"] and record.storage != "disk":
+        raise DiltError(f"dataset.prepared: {record.name} is held in memory; nothing to prepare")
+    if res is not None:
+        if not ds["prepared"] or record.input_side:
+            raise DiltError("train.resolution: progressive resizing needs a class-folder "
+                            "dataset read prepared (dataset.prepared: true)")
+        if res["min_res"] > res["max_res"] or res["start_ramp"] > res["end_ramp"]:
+            raise DiltError("train.resolution: needs min_res <= max_res and "
+                            "start_ramp <= end_ramp")
+        if cfg["transfer"]["target"] is not None:
+            raise DiltError("train.resolution: the transfer target trains in memory at one "
+                            "size; set transfer.target: null")
+    if ds["prepared"] and not record.input_side:
+        sizes = [datasets.input_side(record, ds["image_size"])]
+        sizes += [res["max_res"]] if res else []
+        if ds["prepared_resolution"] < max(sizes):
+            raise DiltError(f"dataset.prepared_resolution: {ds['prepared_resolution']} is below "
+                            f"the largest training or evaluation size {max(sizes)}")
+
+
+def check_gw(cfg):
+    """The batched torch search (gw.device cuda) runs solvers local and local+ecc."""
+    gw = cfg["gw"]
+    if gw["device"] != "cpu" and gw["solver"] not in ("local", "local+ecc"):
+        raise DiltError(f"gw.solver: {gw['solver']} runs on the CPU only; gw.device "
+                        f"{gw['device']} runs local or local+ecc")
+
+
 def check_partitions(cfg, num_classes):
     parts, name = cfg["partitions"], cfg["dataset"]["name"]
     if parts["classes"] is not None and parts["scheme"] != "explicit":
@@ -170,8 +209,10 @@ def check_model(cfg, record):
 def check(cfg):
     """Raise DiltError naming the key for combinations the schema cannot reject."""
     record = check_dataset(cfg)
+    check_prepared(cfg, record)
     check_partitions(cfg, record.num_classes)
     check_retrain(cfg)
+    check_gw(cfg)
     figure_round(cfg)
     check_tickets(cfg)
     retrain_start(cfg)

@@ -33,7 +33,8 @@ def run(main, smk):
             sink.close()
 
 
-def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, log=()):
+def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, log=(),
+             config=None):
     """An object with the attributes of the `snakemake` object a script receives, built from
     dicts, to call a script's `main` outside a workflow run."""
     from types import SimpleNamespace
@@ -44,7 +45,8 @@ def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, lo
         return Namedlist(fromdict=dict(values or {}))
 
     return SimpleNamespace(input=named(input), output=named(output), params=named(params),
-                           wildcards=named(wildcards), threads=threads, log=list(log))
+                           wildcards=named(wildcards), threads=threads, log=list(log),
+                           config=dict(config or {}))
 
 
 def threads(smk):
@@ -57,8 +59,10 @@ def threads(smk):
 def context(smk, train=True, augment=True, log=None):
     """(train feed, test feed) on the job's device (params.device), and the manifest; the
     train feed is None unless `train`, and its disk images are augmented unless not
-    `augment`. Disk datasets are read by params.workers DataLoader processes (null: the
-    job's threads). `log` hears which device `device: auto` chose."""
+    `augment`. Disk datasets are read from the prepared splits when the job has them as
+    inputs `prepared_train` and `prepared_test` (dataset.prepared), else by params.workers
+    DataLoader processes (null: the job's threads). `log` hears which device `device: auto`
+    chose."""
     from . import devices
     from .batches import open_feeds
     from .partitions import load_manifest
@@ -66,7 +70,9 @@ def context(smk, train=True, augment=True, log=None):
     manifest = load_manifest(smk.input.partitions)
     device = devices.select(smk.params.device, log)
     workers = smk.threads if smk.params.workers is None else smk.params.workers
-    return open_feeds(manifest, smk.input.data, device, workers, train, augment), manifest
+    prepared = {s: smk.input.get(f"prepared_{s}") for s in ("train", "test")}
+    return open_feeds(manifest, smk.input.data, device, workers, train, augment,
+                      prepared if prepared["test"] else None), manifest
 
 
 def model_from(smk, manifest, weights_path):
