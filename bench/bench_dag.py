@@ -63,18 +63,22 @@ def benchmark_records(workdir):
     return records
 
 
-def rule_of(path, workdir):
-    """Rule family from a benchmark path: the directory under seed{s}/ or the file stem."""
-    parts = Path(path).relative_to(Path(workdir) / "benchmarks").parts[1:]
-    if parts and parts[0].startswith("seed"):
-        parts = parts[1:]
-    head = parts[0] if len(parts) > 1 else Path(parts[0]).stem
-    return re.sub(r"_p\d+$", "", Path(parts[-1]).stem) if head == "gw" else head
+def rules_of_benchmarks(log_text, workdir):
+    """{benchmark file: rule name} of every job in Snakemake's log (its job headers name the
+    rule, then list the job's benchmark file)."""
+    rules, rule = {}, None
+    for line in log_text.splitlines():
+        header = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):$", line)
+        if header:
+            rule = header.group(1)
+        elif rule and line.strip().startswith("benchmark: "):
+            rules[Path(workdir) / line.split(": ", 1)[1].strip()] = rule
+    return rules
 
 
 def run_dag(workdir, cores, configfiles):
     """(wall, CPU of snakemake and all jobs, CPU of snakemake's own process, CPU of every
-    other process on the machine during the run, jobs)."""
+    other process on the machine during the run, jobs, snakemake's log)."""
     import psutil
 
     log = Path(workdir) / "snakemake.log"
@@ -97,7 +101,7 @@ def run_dag(workdir, cores, configfiles):
     if proc.returncode != 0:
         raise SystemExit(f"the workflow failed (log {log}):\n{text[-3000:]}")
     done = re.findall(r"(\d+) of (\d+) steps \(100%\) done", text)
-    return wall, cpu, own, others, int(done[-1][1]) if done else None
+    return wall, cpu, own, others, int(done[-1][1]) if done else None, text
 
 
 def time_noop(workdir, cores, configfiles, repeats=3):
@@ -113,13 +117,14 @@ def time_noop(workdir, cores, configfiles, repeats=3):
 
 
 def measure(cores, configfiles, workdir):
-    wall, total_cpu, own_cpu, others, jobs = run_dag(workdir, cores, configfiles)
+    wall, total_cpu, own_cpu, others, jobs, text = run_dag(workdir, cores, configfiles)
     records = benchmark_records(workdir)
+    rules = rules_of_benchmarks(text, workdir)
     job_cpu = sum(r["cpu_time"] for r in records.values())
     job_wall = sum(r["s"] for r in records.values())
     per_rule = defaultdict(lambda: [0, 0.0, 0.0])
     for path, r in records.items():
-        agg = per_rule[rule_of(path, workdir)]
+        agg = per_rule[rules.get(path, "?")]
         agg[0] += 1
         agg[1] += r["s"]
         agg[2] += r["cpu_time"]

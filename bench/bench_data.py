@@ -5,7 +5,8 @@ Synthetic ImageNet-like JPEGs (500x375, quality 90, a smooth colour field plus n
 dilt.prepared (stored as --resolution squares) and read back as training batches of
 --size x --size normalised float images (random-resized crop + flip) by:
 
-  A. ImageFolder + PIL decode + torchvision v2 transforms (vision.transform), then collation:
+  A. ImageFolder + PIL decode + torchvision v2 transforms (disk_datasets.transform), then
+     collation:
      what one DataLoader worker does today;
   B. torchvision.io.decode_jpeg on the raw bytes + the same v2 transforms on uint8 tensors;
   C. the prepared format, CPU side of a GPU job: memory-mapped uint8 batch gather, one more
@@ -59,9 +60,9 @@ def measure(root, args):
     from torchvision.datasets import ImageFolder
     from torchvision.io import decode_jpeg
 
-    from dilt import augment, prepared, vision
+    from dilt import augment, datasets, disk_datasets, prepared
 
-    tf = vision.transform("imagenet", True, args.size)
+    tf = disk_datasets.transform(datasets.info("imagenet"), True, args.size)
     folder = ImageFolder(str(root / "jpeg"), transform=tf)
     n = len(folder)
     start = time.process_time()

@@ -1,13 +1,14 @@
 rule distances:
     """Probe-set pairwise-distance matrix of every representation layer of one DiLT chain."""
     input:
+        unpack(prepared_inputs),
         trained=P.imp("trained.safetensors", "dilt"),
         data=P.data(),
         partitions=P.partitions(),
     output:
         P.analysis("distances_{part}.npz"),
     params:
-        model=config["model"],
+        model=MODEL,
         probe=config["probe"],
         device=config["device"],
         workers=config["workers"],
@@ -33,6 +34,8 @@ rule gw:
         P.analysis("gw.tsv"),
     params:
         parts=PARTS,
+        solver=config["gw"]["solver"],
+        device=config["gw"]["device"],
     threads: job_threads("gw")
     resources:
         **job_resources("gw"),
@@ -42,7 +45,7 @@ rule gw:
     benchmark:
         P.benchmark("seed{seed}/gw/round{round}/gw")
     conda:
-        "../envs/analysis.yaml"
+        "../envs/analysis.yaml" if config["gw"]["device"] == "cpu" else "../envs/torch.yaml"
     script:
         "../workflow/scripts/gw.py"
 

@@ -15,7 +15,7 @@ rule random_masks:
     wildcard_constraints:
         kind="|".join(methods.by_rule("random_masks")),
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
     log:
         P.log("seed{seed}/baselines/{kind}"),
@@ -30,6 +30,7 @@ rule random_masks:
 rule saliency_masks:
     """Saliency at theta0 (SNIP, GraSP) on a fixed class-balanced sample, one mask per target."""
     input:
+        unpack(prepared_inputs),
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),
@@ -38,7 +39,7 @@ rule saliency_masks:
     wildcard_constraints:
         kind="|".join(methods.by_rule("saliency_masks")),
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
         score=lambda wc: methods.RECORDS[wc.kind].score,
         saliency=config["baselines"]["saliency"],
@@ -62,6 +63,7 @@ rule saliency_masks:
 rule rigl:
     """RigL: sparse training from theta0 at a target sparsity; its own retraining result."""
     input:
+        unpack(prepared_inputs),
         init=P.init(),
         data=P.data(),
         partitions=P.partitions(),
@@ -69,7 +71,7 @@ rule rigl:
         result=P.retrain("rigl", "sparsity{sparsity}"),
         mask=P.baseline("rigl"),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         rigl=config["baselines"]["rigl"],
         device=config["device"],

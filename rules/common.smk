@@ -10,12 +10,15 @@ from dilt.io import DiltError  # noqa: E402
 from dilt.methods import MATCHED, ROUND  # noqa: E402
 from dilt.paths import Paths, point_name  # noqa: E402
 
-try:
-    configuration.validate(config, str(Path(workflow.basedir) / "config" / "schema.yaml"))
-    configuration.check(config)
+try:  # --config values typed as YAML, schema defaults, every check: before the first job
+    configuration.load(
+        config,
+        str(Path(workflow.basedir) / "config" / "schema.yaml"),
+        workflow.config_settings.config_args,
+    )
     scheduling.check(config)
 except DiltError as exc:
-    raise WorkflowError(f"config error: {exc}")
+    raise WorkflowError(f"config error: {exc}") from None
 
 P = Paths(config["experiment"])
 SEEDS = config["seeds"]
@@ -34,13 +37,23 @@ ROUND_TICKETS = methods.retrained(ROUND, PARTS, IMP_METHODS, BASELINES)
 MATCHED_TICKETS = methods.retrained(MATCHED, PARTS, IMP_METHODS, BASELINES, REINIT)
 ROUND_MADE = methods.written_together(ROUND, PARTS, IMP_METHODS, BASELINES)  # rule tickets
 # IMP chains' masks that a same-round control takes its per-layer counts from (LTH, COLT)
-ROUND_REFERENCES = sorted({ref for ref in (methods.parse(t).reference for t in ROUND_MADE)
-                           if ref and methods.parse(ref).method.kind == methods.IMP_CHAIN})
+ROUND_REFERENCES = sorted(
+    {
+        ref
+        for ref in (methods.parse(t).reference for t in ROUND_MADE)
+        if ref and methods.parse(ref).method.kind == methods.IMP_CHAIN
+    }
+)
 MATCH_MADE = methods.written_together(MATCHED, PARTS, IMP_METHODS, BASELINES)  # rule match
 TARGET = config["transfer"]["target"]
 TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
 TICKET_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
 DENSITIES = configuration.schedules(config)
+TRAIN_THREADS = config["threads"]
+# The model's settings as the rules pass them on: imp.head_rate decides whether the output
+# layer is prunable (dilt.models.prunable_layers).
+MODEL = {**config["model"], "head_rate": config["imp"]["head_rate"]}
+PREPARED_SIDE = configuration.prepared_side(config)  # dataset.prepared: the stored image side
 # The data's location is no part of any result: jobs read dataset.data_root from the config.
 DATASET = {k: v for k, v in config["dataset"].items() if k != "data_root"}
 
@@ -73,25 +86,35 @@ def chains(method):
     return methods.chain_parts(method, PARTS)
 
 
+def prepared_inputs(wc=None):
+    """The prepared splits (index.json) a job reading disk images takes when
+    dataset.prepared is on; nothing otherwise."""
+    if not config["dataset"]["prepared"]:
+        return {}
+    name = config["dataset"]["name"]
+    return {f"prepared_{s}": P.prepared(s, name, PREPARED_SIDE) for s in ("train", "test")}
+
+
 def imp_inputs(wc):
     """Round 0 starts from theta0; round r > 0 from the chain's rewind point (written by its
     round 0) and needs round r-1 of the chains it prunes from (methods.round_sources)."""
     r = int(wc.round)
-    start = P.init(wc.seed) if r == 0 else P.imp("rewind.safetensors", wc.method, wc.part, 0,
-                                                 wc.seed)
-    inputs = {"start": start, "data": P.data(), "partitions": P.partitions()}
+    start = (
+        P.init(wc.seed) if r == 0 else P.imp("rewind.safetensors", wc.method, wc.part, 0, wc.seed)
+    )
+    inputs = {"start": start, "data": P.data(), "partitions": P.partitions(), **prepared_inputs()}
     if r > 0:
         for p in methods.round_sources(wc.method, wc.part, PARTS):
             for name in ("mask", "trained"):
-                inputs[f"{name}_{p}"] = P.imp(f"{name}.safetensors", wc.method, p, r - 1,
-                                              wc.seed)
+                inputs[f"{name}_{p}"] = P.imp(f"{name}.safetensors", wc.method, p, r - 1, wc.seed)
     return inputs
 
 
 def chain_files(name, rounds, seed="{seed}"):
     """{method: [[file of each chain] per round]} of every enabled IMP method."""
-    return {m: [[P.imp(name, m, p, r, seed) for p in chains(m)] for r in rounds]
-            for m in IMP_METHODS}
+    return {
+        m: [[P.imp(name, m, p, r, seed) for p in chains(m)] for r in rounds] for m in IMP_METHODS
+    }
 
 
 def mask_of(ticket, point, seed):
@@ -157,15 +180,21 @@ def matched_results(wc=None):
 
 
 def round_results():
-    return expand(P.retrain(), seed=SEEDS, ticket=ROUND_TICKETS, round=RETRAIN_ROUNDS) + \
-        expand(P.retrain("dense", "round0"), seed=SEEDS)
+    return expand(P.retrain(), seed=SEEDS, ticket=ROUND_TICKETS, round=RETRAIN_ROUNDS) + expand(
+        P.retrain("dense", "round0"), seed=SEEDS
+    )
 
 
 def transfer_jobs(pattern):
     """`pattern` filled in for every transfer job: ticket x round x seed (dense: round 0)."""
     tickets = config["transfer"]["tickets"]
-    files = expand(pattern, seed=SEEDS, target=TARGET, round=TRANSFER_ROUNDS,
-                   ticket=[t for t in tickets if t != "dense"])
+    files = expand(
+        pattern,
+        seed=SEEDS,
+        target=TARGET,
+        round=TRANSFER_ROUNDS,
+        ticket=[t for t in tickets if t != "dense"],
+    )
     if "dense" in tickets:
         files += expand(pattern, seed=SEEDS, target=TARGET, ticket="dense", round=0)
     return files
@@ -173,30 +202,51 @@ def transfer_jobs(pattern):
 
 def imp_benchmarks(rule_obj, rounds):
     """Benchmark files of `rounds` of every enabled IMP chain, for a rule running them."""
-    return [f for m in IMP_METHODS
-            for f in expand(rule_obj.benchmark, seed=SEEDS, method=m, part=chains(m),
-                            round=rounds)]
+    return [
+        f
+        for m in IMP_METHODS
+        for f in expand(rule_obj.benchmark, seed=SEEDS, method=m, part=chains(m), round=rounds)
+    ]
 
 
 def baseline_benchmarks(name):
     """(seed, target or None, benchmark file) of the jobs writing baseline `name`: one per
     seed, or one per seed and target for trained-sparse methods."""
     record = methods.RECORDS[name]
-    if record.rule is None:  # a control: written by the match job
+    if not record.rule:  # a control: written by the match job
         return []
     targets = TARGETS if record.kind == methods.TRAINED_SPARSE else [None]
-    return [(seed, s, expand(getattr(rules, record.rule).benchmark, seed=seed, kind=name,
-                             sparsity=s)[0])
-            for seed in SEEDS for s in targets]
+    return [
+        (
+            seed,
+            s,
+            expand(getattr(rules, record.rule).benchmark, seed=seed, kind=name, sparsity=s)[0],
+        )
+        for seed in SEEDS
+        for s in targets
+    ]
 
 
 def benchmark_index():
     """Benchmark file of every job that finds a mask, with what it found (for exp1.tsv)."""
-    rows = [{"path": expand(rules.imp_round.benchmark, seed=s, method=m, part=p, round=r)[0],
-             "seed": s, "job": m, "part": p, "point": r}
-            for m in IMP_METHODS for p in chains(m) for r in range(LAST + 1) for s in SEEDS]
-    return rows + [{"path": path, "seed": seed, "job": name, "part": "full", "point": s}
-                   for name in BASELINES for seed, s, path in baseline_benchmarks(name)]
+    rows = [
+        {
+            "path": expand(rules.imp_round.benchmark, seed=s, method=m, part=p, round=r)[0],
+            "seed": s,
+            "job": m,
+            "part": p,
+            "point": r,
+        }
+        for m in IMP_METHODS
+        for p in chains(m)
+        for r in range(LAST + 1)
+        for s in SEEDS
+    ]
+    return rows + [
+        {"path": path, "seed": seed, "job": name, "part": "full", "point": s}
+        for name in BASELINES
+        for seed, s, path in baseline_benchmarks(name)
+    ]
 
 
 def benchmarks(wc):
@@ -206,16 +256,23 @@ def benchmarks(wc):
         "imp_dense": imp_benchmarks(rules.imp_dense, [0]),
         "imp_round": imp_benchmarks(rules.imp_round, range(1, LAST + 1)),
         "match": expand(rules.match.benchmark, seed=SEEDS),
-        "retrain": expand(rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS,
-                          ticket=ROUND_TICKETS)
+        "retrain": expand(
+            rules.retrain.benchmark, seed=SEEDS, round=RETRAIN_ROUNDS, ticket=ROUND_TICKETS
+        )
         + expand(rules.retrain.benchmark, seed=SEEDS, ticket="dense", round=0),
         "retrain_matched": [
             expand(rules.retrain_matched.benchmark, seed=seed, ticket=t, sparsity=s)[0]
             for seed, t, s in matched_jobs()
-            if methods.parse(t).method.kind != methods.TRAINED_SPARSE],
+            if methods.parse(t).method.kind != methods.TRAINED_SPARSE
+        ],
         "transfer": transfer_jobs(rules.transfer.benchmark) if TARGET else [],
         "distances": expand(rules.distances.benchmark, seed=SEEDS, round=GW_ROUNDS, part=PARTS),
         "gw": expand(rules.gw.benchmark, seed=SEEDS, round=GW_ROUNDS),
+        "prepare_dataset": (
+            expand(rules.prepare_dataset.benchmark, split=["train", "test"])
+            if config["dataset"]["prepared"]
+            else []
+        ),
     }
     for name in BASELINES:
         for *_, path in baseline_benchmarks(name):
@@ -224,15 +281,26 @@ def benchmarks(wc):
 
 
 def imp_metrics():
-    return [P.imp("metrics.json", m, p, r, s)
-            for m in IMP_METHODS for p in chains(m) for r in range(LAST + 1) for s in SEEDS]
+    return [
+        P.imp("metrics.json", m, p, r, s)
+        for m in IMP_METHODS
+        for p in chains(m)
+        for r in range(LAST + 1)
+        for s in SEEDS
+    ]
 
 
 def fig_outputs(name, category=None):
     """The figure as PDF and PNG; the PNG goes into the report with workflow/report/{name}.rst."""
     caption = f"../workflow/report/{name}.rst"
-    return [P.figure(name, "pdf"), report(P.figure(name, "png"), caption=caption,
-                                          category=category)]
+    png = report(P.figure(name, "png"), caption=caption, category=category)
+    return [P.figure(name, "pdf"), png]
+
+
+def table_output(name, category="Tables"):
+    """tables/{name}.tsv, in the report with workflow/report/table_{name}.rst."""
+    caption = f"../workflow/report/table_{name}.rst"
+    return report(P.table(name), caption=caption, category=category)
 
 
 def round_files(name, rnd=FIG_ROUND):
@@ -242,16 +310,38 @@ def round_files(name, rnd=FIG_ROUND):
 
 # Tickets drawn in the experiment-1 figures (per-partition tickets are experiment 3's).
 COMPARED = [t for t in MATCHED_TICKETS if methods.parse(t).part is None] + ["dense"]
-FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
-           "specialist_heatmap", "specialist_controls", "imp_accuracy", "compute_cost",
-           "acc_vs_round", "acc_vs_time", "per_class_accuracy",
-           *(["transfer_bars"] if TARGET else [])]
-TABLES = ["retrain", "imp", "cost", "exp1", "exp1_same_round", "exp3", "comparisons",
-          *(["exp4"] if TARGET else [])]
+FIGURES = [
+    "fig1_gw_heatmap",
+    "fig2_layer_clusters",
+    "fig3_block_bars",
+    "acc_vs_sparsity",
+    "specialist_heatmap",
+    "specialist_controls",
+    "imp_accuracy",
+    "compute_cost",
+    "acc_vs_round",
+    "acc_vs_time",
+    "per_class_accuracy",
+    *(["transfer_bars"] if TARGET else []),
+]
+TABLES = [
+    "retrain",
+    "imp",
+    "cost",
+    "exp1",
+    "exp1_same_round",
+    "exp3",
+    "comparisons",
+    *(["exp4"] if TARGET else []),
+]
 
 
 def all_outputs():
     figs = [P.figure(f, ext) for f in FIGURES for ext in ("pdf", "png")]
-    analysis = [P.analysis(name, r, s) for s in SEEDS for r in GW_ROUNDS
-                for name in ("blocks.tsv", "correlation.json")]
+    analysis = [
+        P.analysis(name, r, s)
+        for s in SEEDS
+        for r in GW_ROUNDS
+        for name in ("blocks.tsv", "correlation.json")
+    ]
     return figs + analysis + [P.table(name) for name in TABLES]

@@ -10,7 +10,7 @@ rule cost_table:
     input:
         unpack(benchmarks),
     output:
-        P.table("cost"),
+        table_output("cost"),
     log:
         P.log("tables/cost"),
     benchmark:

@@ -30,7 +30,7 @@ rule init:
     output:
         P.init(),
     params:
-        model=config["model"],
+        model=MODEL,
     log:
         P.log("seed{seed}/init"),
     benchmark:
@@ -39,3 +39,29 @@ rule init:
         "../envs/torch.yaml"
     script:
         "../workflow/scripts/init.py"
+
+
+rule prepare_dataset:
+    """One split of a disk dataset decoded and resized once into memory-mapped uint8 shards
+    (dilt.prepared), read by every job when dataset.prepared is on. Only index.json is the
+    output, so a killed run keeps its finished shards and a rerun writes the missing ones;
+    dataset.data_root is read from the config, so moving the dataset reruns nothing."""
+    output:
+        P.prepared("{split}", config["dataset"]["name"], PREPARED_SIDE),
+    wildcard_constraints:
+        split="train|test",
+    params:
+        dataset=config["dataset"]["name"],
+        side=PREPARED_SIDE,
+    threads: TRAIN_THREADS
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    log:
+        P.log("prepared/{split}"),
+    benchmark:
+        P.benchmark("prepared/{split}")
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow/scripts/prepare_dataset.py"

@@ -188,7 +188,8 @@ rule per_class_accuracy:
     params:
         round=max(RETRAIN_ROUNDS),
         tickets=[t for t in ROUND_TICKETS if t.startswith(("core", "union", "specialist_"))]
-        + [t for t in ("lth", "colt") if t in ROUND_TICKETS] + ["dense"],
+        + [t for t in ("lth", "colt") if t in ROUND_TICKETS]
+        + ["dense"],
     log:
         P.log("figures/per_class_accuracy"),
     benchmark:

@@ -9,7 +9,7 @@ rule imp_round:
     wildcard_constraints:
         round=r"[1-9]\d*",
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         fraction=lambda wc: configuration.fraction(config, wc.method),
         scope=config["imp"]["scope"],

@@ -7,10 +7,15 @@
 checkpoint match:
     """Matched masks of every IMP-derived ticket and control of one seed, and their records."""
     input:
-        unpack(lambda wc: {f"{name}_{m}": [f for r in rounds for f in r]
-                           for name in ("mask", "trained")
-                           for m, rounds in chain_files(f"{name}.safetensors",
-                                                        range(LAST + 1), wc.seed).items()}),
+        unpack(
+            lambda wc: {
+                f"{name}_{m}": [f for r in rounds for f in r]
+                for name in ("mask", "trained")
+                for m, rounds in chain_files(
+                    f"{name}.safetensors", range(LAST + 1), wc.seed
+                ).items()
+            }
+        ),
     output:
         directory(P.matching()),
     params:

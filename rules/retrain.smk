@@ -1,6 +1,7 @@
 rule retrain:
     """Same-round view: retrain one ticket of an IMP round from theta0 on all classes."""
     input:
+        unpack(prepared_inputs),
         mask=round_mask,
         start=P.init(),
         data=P.data(),
@@ -8,7 +9,7 @@ rule retrain:
     output:
         P.retrain(),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
         workers=config["workers"],
@@ -31,6 +32,7 @@ rule retrain:
 
 use rule retrain as retrain_matched with:
     input:
+        unpack(prepared_inputs),
         mask=matched_mask,
         start=matched_start,
         data=P.data(),
@@ -38,13 +40,12 @@ use rule retrain as retrain_matched with:
     output:
         P.retrain("{ticket}", "sparsity{sparsity}"),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
         workers=config["workers"],
         point=lambda wc: f"sparsity{wc.sparsity}",
-        identity=lambda wc: {"view": MATCHED, "round": None,
-                             "target_sparsity": float(wc.sparsity)},
+        identity=lambda wc: {"view": MATCHED, "round": None, "target_sparsity": float(wc.sparsity)},
         start_step=matched_start_step,
     log:
         P.log("seed{seed}/retrain/{ticket}/sparsity{sparsity}"),
@@ -59,7 +60,7 @@ rule retrain_table:
         round_results(),
         matched_results,
     output:
-        P.table("retrain"),
+        table_output("retrain"),
     log:
         P.log("tables/retrain"),
     benchmark:
@@ -76,7 +77,7 @@ rule imp_table:
     input:
         imp_metrics(),
     output:
-        P.table("imp"),
+        table_output("imp"),
     log:
         P.log("tables/imp"),
     benchmark:
@@ -94,11 +95,12 @@ rule exp1_table:
     input:
         retrain=P.table("retrain"),
         imp=P.table("imp"),
-        matching=lambda wc: [f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv"
-                             for s in SEEDS],
+        matching=lambda wc: [
+            f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv" for s in SEEDS
+        ],
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        P.table("exp1"),
+        table_output("exp1"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,
@@ -125,7 +127,7 @@ rule exp1_same_round_table:
         partitions=P.partitions(),
         benchmarks=[b["path"] for b in benchmark_index()],
     output:
-        P.table("exp1_same_round"),
+        table_output("exp1_same_round"),
     params:
         benchmarks=benchmark_index(),
         parts=PARTS,
@@ -147,7 +149,7 @@ rule exp3_table:
     input:
         P.table("retrain"),
     output:
-        P.table("exp3"),
+        table_output("exp3"),
     params:
         parts=PARTS,
     log:
@@ -166,7 +168,7 @@ rule comparisons_table:
     input:
         P.table("retrain"),
     output:
-        P.table("comparisons"),
+        table_output("comparisons"),
     params:
         parts=PARTS,
         densities=DENSITIES,

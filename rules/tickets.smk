@@ -4,8 +4,9 @@ rule tickets:
     localrule: True
     input:
         masks=[P.imp("mask.safetensors", "dilt", p) for p in PARTS],
-        references=lambda wc: [mask_of(t, (ROUND, int(wc.round)), wc.seed)
-                               for t in ROUND_REFERENCES],
+        references=lambda wc: [
+            mask_of(t, (ROUND, int(wc.round)), wc.seed) for t in ROUND_REFERENCES
+        ],
     output:
         tickets=[P.ticket(t) for t in ROUND_MADE],
         overlap=P.overlap(),

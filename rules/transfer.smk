@@ -32,7 +32,7 @@ rule transfer:
     output:
         P.transfer(),
     params:
-        model=config["model"],
+        model=MODEL,
         train=config["train"],
         device=config["device"],
     threads: job_threads("train")
@@ -55,7 +55,7 @@ rule transfer_table:
     input:
         transfer_jobs(P.transfer()),
     output:
-        P.table("exp4"),
+        table_output("exp4"),
     log:
         P.log("tables/exp4"),
     benchmark:

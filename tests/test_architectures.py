@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from dilt import masks, models
+from dilt import arch_layers, masks, models
 from dilt.batches import TensorFeed
+from dilt.io import DiltError
 from dilt.representations import CountSketch, Reducer, layer_outputs
 
 # arch -> (input shape, number of prunable weights, representation layers)
@@ -12,6 +13,7 @@ CASES = {
     "conv2": ((3, 32, 32), 4, ["conv1", "conv2", "fc1", "fc2"]),
     "conv6": ((3, 32, 32), 8, ["conv1", "conv2", "conv3", "conv4", "conv5", "conv6", "fc1",
                                "fc2"]),
+    "conv1d": ((1, 40), 4, ["conv1", "conv2", "conv3", "fc1"]),
     "lenet300": ((1, 40), 2, ["fc1", "fc2"]),
     "resnet18_cifar": ((3, 32, 32), 20, ["conv1"] + [f"layer{i}.{j}" for i in range(1, 5)
                                                       for j in range(2)]),
@@ -61,6 +63,16 @@ def test_deit_small_and_torchvision_resnet50_have_their_published_sizes():
     assert sum(p.numel() for p in resnet.parameters()) == 25_557_032
 
 
+def test_conv1d_halves_the_signal_three_times_and_rejects_images():
+    _, model = build("conv1d", (1, 40))
+    assert model.conv1.weight.shape == (4, 1, 5)
+    assert model.fc1.in_features == 4 * 5  # 40 -> 20 -> 10 -> 5
+    _, odd = build("conv1d", (2, 41))
+    assert odd.conv1.in_channels == 2 and odd.fc1.in_features == 4 * 6  # 41 -> 21 -> 11 -> 6
+    with pytest.raises(Exception, match="model.arch"):
+        build("conv1d", (1, 8, 8))
+
+
 def test_vits_reject_image_sides_not_divisible_by_the_patch():
     with pytest.raises(Exception, match="model.arch"):
         build("vit_tiny", (3, 40, 40))
@@ -92,3 +104,41 @@ def test_token_pooling_and_bounded_block_representations():
     cfg, model = build("resnet18_cifar", (3, 32, 32))
     reps = layer_outputs(model, ["conv1", "layer4.1"], feed, max_features=1000)
     assert reps["conv1"].shape == reps["layer4.1"].shape == (6, 1000)  # 64x32x32, 512x4x4
+
+
+# model.ignore lists; each test keeps the entries that name a prunable layer of its model
+IGNORES = [[], ["conv1"], ["conv1.weight", "fc2"],
+           [f"layer1.0.{x}" for x in ("conv1", "conv2", "conv3", "downsample.0")],
+           [f"blocks.0.{x}" for x in arch_layers.VIT_BLOCK]]
+
+
+@pytest.mark.parametrize("arch", models.ARCHITECTURES)
+def test_the_torch_free_layer_lists_match_the_built_models(arch):
+    shape = {"lenet300": (1, 40), "conv1d": (1, 40), "vit_mini": (1, 8, 8)}.get(arch, (3, 32, 32))
+    known = arch_layers.prunable_layers({**CFG, "arch": arch})
+    for ignore in IGNORES:
+        cfg = {**CFG, "arch": arch,
+               "ignore": [x for x in ignore if x.removesuffix(".weight") in known]}
+        with torch.device("cpu" if arch == "lenet300" else "meta"):  # meta: no weights drawn
+            model = models.build(cfg, shape, 5)
+        assert arch_layers.prunable_layers(cfg) == models.prunable_layers(model, cfg)
+        assert arch_layers.representation_layers(cfg) == models.representation_layers(model, cfg)
+
+
+@pytest.mark.parametrize("arch", models.ARCHITECTURES)
+def test_the_torch_free_input_check_agrees_with_the_models(arch):
+    assert set(arch_layers.LAYERS) == set(arch_layers.INPUTS) == set(models.ARCHITECTURES)
+    device = "cpu" if arch == "lenet300" else "meta"
+    for shape in [(1, 40), (1, 8, 8), (3, 32, 32), (3, 40, 40)]:
+        try:
+            arch_layers.check_input(arch, shape)
+            accepted = True
+        except DiltError:
+            accepted = False
+        try:
+            with torch.device(device):
+                models.build({**CFG, "arch": arch}, shape, 5)(torch.zeros(2, *shape))
+            runs = True
+        except Exception:  # whatever the builder or the forward pass raises
+            runs = False
+        assert accepted == runs, shape

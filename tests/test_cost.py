@@ -1,5 +1,7 @@
 """Compute cost per rule from benchmark files: the aggregation and the tiny run's table."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -42,12 +44,12 @@ def test_a_file_that_is_no_benchmark_is_named(tmp_path):
 
 
 def test_tiny_run_cost_table_and_figure(tiny_run):
-    _, out = tiny_run
-    table = pd.read_csv(out / "tables" / "cost.tsv", sep="\t").set_index("rule")
+    _, P = tiny_run
+    table = pd.read_csv(P.table("cost"), sep="\t").set_index("rule")
     jobs = {"partitions": 1, "imp_dense": 5, "imp_round": 15, "retrain": 29, "random_masks": 2,
             "saliency_masks": 2, "rigl": 2, "transfer": 5, "distances": 4, "gw": 2}
     assert table["jobs"].to_dict() == jobs
     assert (table["wall_s"] > 0).all() and (table["cpu_s"] > 0).all()
     assert (table["wall_s"] >= table["max_wall_s"]).all()
     assert (table["max_rss_mb"] > 50).all()
-    assert (out / "figures" / "compute_cost.pdf").read_bytes()[:4] == b"%PDF"
+    assert Path(P.figure("compute_cost", "pdf")).read_bytes()[:4] == b"%PDF"

@@ -61,3 +61,17 @@ def test_fraction_outside_open_interval_is_rejected(fraction):
     weights, mask = weights_and_mask()
     with pytest.raises(ValueError, match="fraction"):
         magnitude_prune(weights, mask, fraction)
+
+
+def test_the_output_layer_is_pruned_at_its_own_relative_rate():
+    from dilt import models
+
+    weights = {"a": torch.arange(1.0, 101.0), "head": torch.arange(1.0, 21.0)}
+    mask = {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights.items()}
+    new = magnitude_prune(weights, mask, 0.2, "global", rates={"head": 0.5})
+    assert int(new["a"].sum()) == 80 and int(new["head"].sum()) == 18  # 10% of the head
+    assert not new["head"][:2].any() and new["head"][2:].all()  # its own smallest two
+    cfg = {"arch": "conv2", "width": 4, "fc_width": 8, "ignore": []}
+    model = models.init_model(cfg, (1, 8, 8), 10, 0)
+    assert "head.weight" not in models.prunable_names(model, cfg)
+    assert models.prunable_names(model, {**cfg, "head_rate": 0.5})[-1] == "head.weight"

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def config(**train):
     kind = {"gpus": 0, "mem_mb": 2000, "runtime": 30, "retries": None}
-    return {"threads": 6, "device": "auto", "resources": {
+    return {"threads": 6, "device": "auto", "gw": {"device": "cpu"}, "resources": {
         "growth": 2, "max_runtime": 90, "max_mem_mb": 20000,
         "train": {**kind, **train}, "probe": dict(kind),
         "gw": {"threads": 8, "mem_mb": 4000, "runtime": 60, "retries": 2}}}
@@ -29,6 +29,8 @@ def test_gpu_jobs_ask_per_gpu_and_grow_with_each_attempt_up_to_the_caps():
     assert scheduling.retries(cfg, "train") is None and scheduling.retries(cfg, "gw") == 2
     gw = scheduling.rule_resources(cfg, "gw")
     assert "gpu" not in gw and gw["mem_mb"](None, 1) == 4000
+    cfg["gw"]["device"] = "cuda"
+    assert scheduling.rule_resources(cfg, "gw")["gpu"] == 1
     assert scheduling.threads(cfg, "gw") == 8 and scheduling.threads(cfg, "probe") == 6
 
 

@@ -53,3 +53,16 @@ def test_gw_job_uses_pot_without_importing_torch():
         "mats = {k: distance_matrix(rng.normal(size=(12, 5))) for k in 'abc'}\n"
         "gw_matrix(mats, solver='pot')")
     assert "ot" in loaded and "torch" not in loaded
+
+
+def test_gw_job_on_the_cpu_runs_without_torch(tmp_path):
+    """The rule script end to end with gw.device cpu and the default solver."""
+    loaded = modules_after(
+        "import numpy as np, runpy\nfrom dilt import io, rule_job\n"
+        "from dilt.gw import distance_matrix\nrng = np.random.default_rng(0)\n"
+        f"paths = {{p: '{tmp_path}/' + p + '.npz' for p in ('p0', 'p1')}}\n"
+        "for p in paths: io.save_npz(paths[p], {'a': distance_matrix(rng.normal(size=(9, 4)))})\n"
+        "main = runpy.run_path('gw.py')['main']\n"
+        f"main(rule_job.stand_in(input=paths, output={{'t': '{tmp_path}/gw.tsv'}}, params="
+        "{'parts': ['p0', 'p1'], 'solver': 'local+ecc', 'device': 'cpu'}), print)")
+    assert (tmp_path / "gw.tsv").exists() and "torch" not in loaded

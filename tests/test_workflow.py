@@ -270,14 +270,20 @@ def test_exp4_transfer_table(run):
     assert at3["dense"] == 1.0 and table.loc[table["ticket"] == "dense", "round"].item() == 0
 
 
-def test_report_bundles_every_figure(run):
+def test_report_bundles_every_figure_and_table_with_captions(run):
     workdir, P = run
-    report = Path(P.results) / "report.html"
+    report = Path(P.results) / "report.html"  # where `make report` writes it
     snakemake(workdir, "--report", str(report))
     html = report.read_text(errors="replace")
-    for fig in ["acc_vs_sparsity", "acc_vs_time", "transfer_bars", "per_class_accuracy",
-                "fig1_gw_heatmap"]:
+    captions = Path(__file__).resolve().parents[1] / "workflow" / "report"
+    for fig in ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
+                "specialist_heatmap", "imp_accuracy", "compute_cost", "acc_vs_round",
+                "acc_vs_time", "per_class_accuracy", "transfer_bars"]:
         assert f"{fig}.png" in html
+        assert " ".join((captions / f"{fig}.rst").read_text().split()[:4]) in html
+    for table in ["retrain", "imp", "exp1", "exp4", "cost"]:
+        assert f"tables/{table}.tsv" in html
+        assert " ".join((captions / f"table_{table}.rst").read_text().split()[:4]) in html
 
 
 def test_too_late_rewind_step_names_the_key(tmp_path):

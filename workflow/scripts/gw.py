@@ -1,4 +1,7 @@
-"""Rule gw: Gromov-Wasserstein distances between all layers of all chains, as a labelled TSV."""
+"""Rule gw: Gromov-Wasserstein distances between all layers of all chains, as a labelled TSV.
+
+params.solver is gw.solver; params.device (gw.device) cpu runs the numpy engine in the job's
+threads without importing torch, cuda[:N] the batched torch search (dilt.gw_torch)."""
 
 import pandas as pd
 
@@ -11,8 +14,14 @@ def main(smk, log):
     for part, path in zip(smk.params.parts, smk.input, strict=True):
         for layer, dist in io.load_npz(path).items():
             mats[f"{part}:{layer}"] = dist
-    labels, dist = gw_matrix(mats, n_jobs=smk.threads)
-    log(f"{len(labels)} layers, {len(labels) * (len(labels) - 1) // 2} pairs")
+    device = None
+    if smk.params.device != "cpu":
+        from dilt import devices
+
+        device = devices.select(smk.params.device, key="gw.device")
+    labels, dist = gw_matrix(mats, n_jobs=smk.threads, solver=smk.params.solver, device=device)
+    log(f"{len(labels)} layers, {len(labels) * (len(labels) - 1) // 2} pairs, solver "
+        f"{smk.params.solver} on {device or f'{smk.threads} CPU threads'}")
     table = pd.DataFrame(dist, index=pd.Index(labels, name="node"), columns=labels)
     with io.atomic_path(smk.output[0]) as tmp:
         table.to_csv(tmp, sep="\t", float_format="%.8g")

@@ -20,7 +20,9 @@ def main(smk, log):
             previous.append(io.load_tensors(path))
             train.check_mask(previous[-1], model, names, path)
             trained.append(io.load_tensors(smk.input[f"trained_{part}"]))
-        mask = imp.round_mask(previous, trained, p.fraction, p.scope)
+        head = f"{models.output_layer(p.model)}.weight"
+        rates = {head: p.model["head_rate"]} if head in names else None
+        mask = imp.round_mask(previous, trained, p.fraction, p.scope, rates)
     classes = classes_of(manifest, wc.part)
     log(f"{wc.method}/{wc.part} round {wc.round}: density {masks.density(mask):.4f}, "
         f"classes {classes or 'all'}, started from {smk.input.start}")

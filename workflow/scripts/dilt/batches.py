@@ -11,15 +11,8 @@ pass, for evaluation) and shard_batches (the training order of dilt.order).
 import torch
 
 from .io import DiltError
+from .partitions import select_classes
 from .seeding import job_seed
-
-
-def select_classes(labels, classes):
-    """Which entries of `labels` are in `classes`, and a lookup mapping them to 0..k-1."""
-    classes = torch.as_tensor(classes, dtype=torch.long)
-    lookup = torch.full((int(max(labels.max(), classes.max())) + 1,), -1, dtype=torch.long)
-    lookup[classes] = torch.arange(len(classes))
-    return torch.isin(labels, classes), lookup
 
 
 class TensorFeed:
@@ -166,10 +159,13 @@ class LoaderFeed:
                                                                       non_blocking=pin)
 
 
-def open_feeds(manifest, data_path, device, workers, train=True, augment=True, data_root=None):
+def open_feeds(manifest, data_path, device, workers, train=True, augment=True, prepared=None,
+               data_root=None):
     """(train, test) feeds of the dataset cached in `data_path` (train is None when not
     `train`; its disk images augmented unless not `augment`). Disk datasets are read from
-    `data_root` (dataset.data_root) and checked to still hold the images the cache lists."""
+    `prepared` ({"train": index.json, "test": index.json} of dilt.prepared splits) when
+    given, else from `data_root` (dataset.data_root); either is checked to still hold the
+    images the cache lists."""
     from .datasets import info, load_split
 
     source = manifest["source"]
@@ -177,9 +173,18 @@ def open_feeds(manifest, data_path, device, workers, train=True, augment=True, d
         x_train, y_train, x_test, y_test = load_split(data_path)
         return (TensorFeed(x_train, y_train, device) if train else None,
                 TensorFeed(x_test, y_test, device))
-    from .disk_datasets import open_split
-
     _, y_train, _, y_test = load_split(data_path, with_images=False)
+    if prepared is not None:
+        from pathlib import Path
+
+        from .prepared import open_feed
+
+        def read(split, y, augmented):
+            return open_feed(Path(prepared[split]).parent, y, device, augmented,
+                             source["image_size"])
+
+        return (read("train", y_train, augment) if train else None), read("test", y_test, False)
+    from .disk_datasets import open_split
 
     def feed(split, y):
         ds = open_split(info(manifest["dataset"]), data_root, split, source["image_size"],

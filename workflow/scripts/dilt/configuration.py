@@ -1,7 +1,8 @@
-"""Checks across config keys that a JSON schema cannot express, and values derived from them
-(the rounds each stage compares, the nominal density of each round)."""
+"""The config as the workflow reads it: `--config` values typed as YAML, the schema's defaults
+and checks, the checks across keys that a JSON schema cannot express, and the values derived
+from them (the rounds each stage compares, the nominal density of each round)."""
 
-from . import datasets, methods, partitions
+from . import arch_layers, datasets, methods, partitions
 from .io import DiltError
 
 
@@ -44,8 +45,8 @@ def retrain_start(cfg):
 
 
 def retrain_rounds(cfg):
-    """Rounds of the same-round view: retrain.rounds, or the rounds whose nominal density is
-    nearest each retrain.sparsities entry."""
+    """Rounds of the same-round view: retrain.rounds, or the round whose nominal density is
+    nearest the largest retrain.sparsities entry (experiment 3 compares at high sparsity)."""
     last = cfg["imp"]["rounds"]
     if cfg["retrain"]["rounds"] is not None:
         bad = [r for r in cfg["retrain"]["rounds"] if r > last]
@@ -54,7 +55,7 @@ def retrain_rounds(cfg):
         return sorted(set(cfg["retrain"]["rounds"]))
     sparsity = [1.0 - d for d in densities(cfg)]
     rounds = []
-    for target in cfg["retrain"]["sparsities"]:
+    for target in sorted(cfg["retrain"]["sparsities"])[-1:]:
         best = min(range(last + 1), key=lambda r: abs(sparsity[r] - target))
         if abs(sparsity[best] - target) > 0.05:
             raise DiltError(f"retrain.sparsities: {target} is not reached within 0.05 by any "
@@ -107,6 +108,45 @@ def check_dataset(cfg):
     return record
 
 
+def prepared_side(cfg):
+    """Side of the images rule prepare_dataset stores: CIFAR's own 32, else
+    dataset.prepared_resolution."""
+    ds = cfg["dataset"]
+    return datasets.info(ds["name"]).input_side or ds["prepared_resolution"]
+
+
+def check_prepared(cfg, record):
+    """dataset.prepared applies to disk datasets, stores images at least as large as any
+    training or evaluation size; train.resolution resizes prepared class-folder images."""
+    ds, res = cfg["dataset"], cfg["train"]["resolution"]
+    if ds["prepared"] and record.storage != "disk":
+        raise DiltError(f"dataset.prepared: {record.name} is held in memory; nothing to prepare")
+    if res is not None:
+        if not ds["prepared"] or record.input_side:
+            raise DiltError("train.resolution: progressive resizing needs a class-folder "
+                            "dataset read prepared (dataset.prepared: true)")
+        if res["min_res"] > res["max_res"] or res["start_ramp"] > res["end_ramp"]:
+            raise DiltError("train.resolution: needs min_res <= max_res and "
+                            "start_ramp <= end_ramp")
+        if cfg["transfer"]["target"] is not None:
+            raise DiltError("train.resolution: the transfer target trains in memory at one "
+                            "size; set transfer.target: null")
+    if ds["prepared"] and not record.input_side:
+        sizes = [datasets.input_side(record, ds["image_size"])]
+        sizes += [res["max_res"]] if res else []
+        if ds["prepared_resolution"] < max(sizes):
+            raise DiltError(f"dataset.prepared_resolution: {ds['prepared_resolution']} is below "
+                            f"the largest training or evaluation size {max(sizes)}")
+
+
+def check_gw(cfg):
+    """The batched torch search (gw.device cuda) runs solvers local and local+ecc."""
+    gw = cfg["gw"]
+    if gw["device"] != "cpu" and gw["solver"] not in ("local", "local+ecc"):
+        raise DiltError(f"gw.solver: {gw['solver']} runs on the CPU only; gw.device "
+                        f"{gw['device']} runs local or local+ecc")
+
+
 def check_partitions(cfg, num_classes):
     parts, name = cfg["partitions"], cfg["dataset"]["name"]
     if parts["classes"] is not None and parts["scheme"] != "explicit":
@@ -137,16 +177,98 @@ def check_tickets(cfg):
             raise DiltError(f"transfer.tickets: {bad} have no fixed mask to transfer")
 
 
+def check_retrain(cfg):
+    """At least one round is retrained (transfer and the experiment tables need one)."""
+    if not retrain_rounds(cfg):
+        key = "retrain.rounds" if cfg["retrain"]["rounds"] is not None else "retrain.sparsities"
+        raise DiltError(f"{key}: empty, so no round is retrained (set retrain.sparsities or "
+                        "retrain.rounds)")
+
+
+def layer_nodes(cfg):
+    """Number of layers the GW analysis clusters: representation layers x partitions."""
+    return len(arch_layers.representation_layers(cfg["model"])) * cfg["partitions"]["k"]
+
+
+def check_model(cfg, record):
+    """The model takes the dataset's inputs; model.ignore names prunable layers; vit_mini's
+    width splits over its 4 heads; gw.n_clusters is at most the number of layer nodes."""
+    model = cfg["model"]
+    arch_layers.check_input(model["arch"], datasets.input_shape(record, cfg["dataset"]))
+    arch_layers.check_ignore(model)
+    if model["arch"] == "vit_mini" and model["width"] % 4:
+        raise DiltError(f"model.width: vit_mini splits it over 4 heads, got {model['width']}")
+    n_clusters, nodes = cfg["gw"]["n_clusters"], layer_nodes(cfg)
+    if n_clusters is not None and n_clusters > nodes:
+        layers = len(arch_layers.representation_layers(model))
+        raise DiltError(f"gw.n_clusters: {n_clusters} clusters of {nodes} layer nodes "
+                        f"({layers} representation layers of {model['arch']} x "
+                        f"{cfg['partitions']['k']} partitions)")
+
+
 def check(cfg):
     """Raise DiltError naming the key for combinations the schema cannot reject."""
     record = check_dataset(cfg)
+    check_prepared(cfg, record)
     check_partitions(cfg, record.num_classes)
-    retrain_rounds(cfg)
-    retrain_start(cfg)
+    check_retrain(cfg)
+    check_gw(cfg)
     figure_round(cfg)
     check_tickets(cfg)
+    retrain_start(cfg)
+    check_model(cfg, record)
     if cfg["transfer"]["target"] is not None:
+        if cfg["transfer"]["target"] == cfg["dataset"]["name"]:
+            raise DiltError(f"transfer.target: {cfg['transfer']['target']} is the source "
+                            "dataset (dataset.name); transfer needs another task")
         transfer_rounds(cfg)
+
+
+def typed_overrides(args):
+    """{key: value} of `--config key=value` arguments, each value read as YAML: lists,
+    numbers, booleans, null and nested mappings (`train={epochs: 3}`) get their types.
+    (Snakemake reads list items and nested values as strings.)"""
+    import yaml
+
+    overrides = {}
+    for arg in args or ():
+        key, _, text = arg.partition("=")
+        try:
+            overrides[key] = yaml.safe_load(text) if text else None
+        except yaml.YAMLError as exc:
+            raise DiltError(f"{key}: --config value {text!r} is not YAML "
+                            f"({getattr(exc, 'problem', exc)})") from None
+    return overrides
+
+
+def merge(base, update):
+    """Merge `update` into `base` in place: mappings key by key, any other value replaces."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load(cfg, schema_path, config_args=()):
+    """Prepare the config in place before any job: type the `--config` arguments, fill in
+    the schema's defaults, validate, and run every check. Raise DiltError naming the key."""
+    merge(cfg, typed_overrides(config_args))
+    validate(cfg, schema_path)
+    check(cfg)
+    return cfg
+
+
+def experiment(paths):
+    """The experiment name of config files merged in order (results/{experiment})."""
+    import yaml
+
+    cfg = {}
+    for path in paths:
+        with open(path) as fh:
+            merge(cfg, yaml.safe_load(fh) or {})
+    return cfg["experiment"]
 
 
 def load_schema(path):
@@ -185,3 +307,12 @@ def validate(cfg, schema_path):
     if errors:
         key = ".".join(str(p) for p in errors[0].absolute_path) or "(top level)"
         raise DiltError(f"{key}: {errors[0].message}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["experiment"]:  # used by the Makefile
+        print(experiment(sys.argv[2:]))
+    else:
+        sys.exit("usage: python -m dilt.configuration experiment CONFIG_FILE...")

@@ -41,7 +41,7 @@ class DatasetInfo:
     split comes from (class-folder datasets: the directories tried, in order); stats:
     per-channel (mean, std) of disk images; input_side: fixed network input side (None:
     dataset.image_size, default 224); transfer(in_shape, samples, seed) -> Dataset when the
-    dataset can be an experiment-4 target.
+    dataset can be an experiment-4 target; shape: the input shape of an embedded dataset.
     """
 
     name: str
@@ -52,6 +52,7 @@ class DatasetInfo:
     stats: tuple | None = None
     input_side: int | None = None
     transfer: Callable | None = None
+    shape: tuple | None = None
 
 
 def _standardise(train, test):
@@ -91,6 +92,30 @@ def mnist1d_arrays(samples=None, length=None, seed=None):
     return make_dataset(args)
 
 
+def digits_target(in_shape, samples, seed):
+    """scikit-learn's digits as a transfer target: each 8x8 image read row by row as a
+    64-point signal, linearly resampled to prod(in_shape) points and laid out in the source's
+    input shape; a seeded stratified sample of `samples` images (at most the 1797 there
+    are), split 80/20."""
+    from sklearn.datasets import load_digits as sk_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sk_digits()
+    if samples > len(bunch.target):
+        raise DiltError(f"transfer.samples: {samples} but digits has {len(bunch.target)} "
+                        "images")
+    x = bunch.images.reshape(len(bunch.target), -1).astype(np.float64) / 16.0
+    points = math.prod(in_shape)
+    grid = np.linspace(0, x.shape[1] - 1, points)
+    x = np.stack([np.interp(grid, np.arange(x.shape[1]), row) for row in x])
+    x = x.astype(np.float32).reshape(-1, *in_shape)
+    y = bunch.target.astype(np.int64)
+    if samples < len(y):
+        x, _, y, _ = train_test_split(x, y, train_size=samples, stratify=y, random_state=seed)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.2, stratify=y, random_state=seed)
+    return Dataset("digits", 10, Split(ytr, xtr), Split(yte, xte), tuple(in_shape))
+
+
 def load_mnist1d(cfg):
     """MNIST-1D with the package's defaults as a (1, 40) signal dataset (4000 train / 1000
     test); dataset.test_fraction and split_seed do not apply."""
@@ -126,9 +151,11 @@ def load_disk(cfg):
 
 IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 REGISTRY = {d.name: d for d in [
-    DatasetInfo("digits", 10, "memory", load_digits, "stratified dataset.test_fraction"),
+    DatasetInfo("digits", 10, "memory", load_digits, "stratified dataset.test_fraction",
+                transfer=digits_target,
+                shape=(1, 8, 8)),
     DatasetInfo("mnist1d", 10, "memory", load_mnist1d, "the package's test split",
-                transfer=mnist1d_target),
+                transfer=mnist1d_target, shape=(1, 40)),
     DatasetInfo("cifar10", 10, "disk", load_disk, "test_batch",
                 ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)), 32),
     DatasetInfo("cifar100", 100, "disk", load_disk, "test",
@@ -151,6 +178,14 @@ def info(name, key="dataset.name"):
 def input_side(record, configured):
     """Side of the square network input of a disk dataset: fixed (CIFAR) or configured."""
     return record.input_side or configured or DEFAULT_SIDE
+
+
+def input_shape(record, cfg):
+    """The shape of one network input of the dataset, without reading it (section dataset)."""
+    if record.storage == "disk":
+        side = input_side(record, cfg["image_size"])
+        return (3, side, side)
+    return record.shape
 
 
 def load(cfg):

@@ -5,9 +5,9 @@ import torch
 from .io import DiltError
 
 
-def select(name, log=None):
-    """torch.device for `auto` (CUDA when present), `cpu` or `cuda[:i]`; `log`, if given,
-    hears which device `auto` chose.
+def select(name, log=None, key="device"):
+    """torch.device for `auto` (CUDA when present), `cpu` or `cuda[:i]` (config `key`);
+    `log`, if given, hears which device `auto` chose.
 
     On CUDA, speed comes before bitwise reproducibility: cuDNN autotuning and TF32 matmuls
     are on and kernels may be non-deterministic (CPU runs are deterministic, see set_threads).
@@ -18,9 +18,9 @@ def select(name, log=None):
     device = torch.device(chosen)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise DiltError(f"device: '{name}' requested but no CUDA device is visible")
+            raise DiltError(f"{key}: '{name}' requested but no CUDA device is visible")
         if (device.index or 0) >= torch.cuda.device_count():
-            raise DiltError(f"device: '{name}' requested but only {torch.cuda.device_count()} "
+            raise DiltError(f"{key}: '{name}' requested but only {torch.cuda.device_count()} "
                             f"CUDA device(s) are visible")
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True

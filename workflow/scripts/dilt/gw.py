@@ -32,6 +32,8 @@ from itertools import combinations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .gw_search import ECC_GATE, RTOL
+
 
 def _pot():
     """POT, imported on first use (the distances rule needs only ``distance_matrix``) and
@@ -97,7 +99,6 @@ def _perm_value(C1, C2, sigma) -> float:
     return float(np.mean((np.asarray(C1, dtype=np.float64) - C2) ** 2))
 
 
-_RTOL = 1e-5  # gains below this fraction of mean(M_ii) count as none (float32 search)
 _TILE = 64
 
 
@@ -125,7 +126,7 @@ def _swap_rounds(C1, B, M, sigma, rounds, batch=64) -> int:
         h -= d  # h_ij = d_i - g_ij
         j = np.argmax(h, axis=1)
         best = d - h[rows, j]
-        tol = -_RTOL * float(np.abs(d).mean())
+        tol = -RTOL * float(np.abs(d).mean())
         i = np.flatnonzero(best < tol)
         i = i[np.argsort(best[i], kind="stable")[:batch]]
         j = j[i]
@@ -168,7 +169,7 @@ def _cycle_move(M, iters=30):
     d = M.diagonal().copy()
     W = M.T - d[:, None]  # W[j, i] = M_ij - M_jj: row i into slot j
     np.fill_diagonal(W, -np.inf)
-    tol = _RTOL * float(np.abs(d).mean())
+    tol = RTOL * float(np.abs(d).mean())
     dist = np.zeros(n, dtype=M.dtype)
     pred = np.arange(n)
     cols = np.arange(n)
@@ -243,7 +244,6 @@ def _local_search(C1, C2, sigma, rounds=100, max_steps=100):
 
 
 SOLVERS = ("swap", "local", "local+ecc", "pot")
-_ECC_GATE = 2.5  # local+ecc: also search from the eccentricity start when it is this close
 
 
 def _eccentricity_start(C1, C2):
@@ -269,7 +269,7 @@ def _solve(C1, C2, solver):
     best = (_perm_value(C1, C2, sigma), sigma)
     if solver == "local+ecc":
         start = _eccentricity_start(C1, C2)
-        if _perm_value(C1, C2, start) < _ECC_GATE * best[0]:
+        if _perm_value(C1, C2, start) < ECC_GATE * best[0]:
             sigma = _local_search(C1, C2, start)
             best = min(best, (_perm_value(C1, C2, sigma), sigma), key=lambda vc: vc[0])
     if solver == "pot":

@@ -14,7 +14,7 @@ float32 paths differ from numpy's, so a pair may end in a different local optimu
 import numpy as np
 import torch
 
-from .gw import _ECC_GATE, _RTOL
+from .gw_search import ECC_GATE, RTOL
 
 
 def _gather_cols(X, idx):
@@ -41,7 +41,7 @@ def _swap_round(C1, B, M, sigma, batch):
     h = M + M.transpose(1, 2) + 2.0 * C1 * B - d[:, None, :]  # h_ij = d_i - g_ij
     hmax, j = h.max(dim=2)
     best = d - hmax
-    tol = -_RTOL * d.abs().mean(dim=1, keepdim=True)
+    tol = -RTOL * d.abs().mean(dim=1, keepdim=True)
     k = min(batch, n)
     gain, slot = torch.topk(-best, k, dim=1)
     gain = -gain
@@ -76,7 +76,7 @@ def _cycle_move(M, iters=30):
     d = M.diagonal(dim1=1, dim2=2)
     W = M.transpose(1, 2) - d[:, :, None]  # W[:, j, i] = M_ij - M_jj
     W.diagonal(dim1=1, dim2=2).fill_(-torch.inf)
-    tol = _RTOL * d.abs().mean(dim=1, keepdim=True)
+    tol = RTOL * d.abs().mean(dim=1, keepdim=True)
     dist = torch.zeros_like(d)
     pred = torch.arange(n, device=M.device).repeat(b, 1)
     pi = pred.clone()
@@ -174,7 +174,7 @@ def _eccentricity_pass(C1, C2, values):
     order1 = torch.argsort(C1.double().sum(dim=2), dim=1, stable=True)
     order2 = torch.argsort(C2.double().sum(dim=2), dim=1, stable=True)
     start = torch.empty_like(order1).scatter_(1, order1, order2)
-    gate = perm_values(C1, C2, start) < _ECC_GATE * values
+    gate = perm_values(C1, C2, start) < ECC_GATE * values
     result = torch.full_like(values, torch.inf)
     if gate.any():
         idx = gate.nonzero()[:, 0]

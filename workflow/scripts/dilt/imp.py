@@ -12,11 +12,12 @@ def dense_mask(model, names):
             if n in names}
 
 
-def round_mask(previous, trained, fraction, scope):
+def round_mask(previous, trained, fraction, scope, rates=None):
     """mask_r from round r-1 of the chains it reads (methods.round_sources): each chain's
     trained weights pruned by magnitude under its mask, then the AND over chains (one chain:
-    its own pruned mask; COLT: the shared mask)."""
-    return pruning.colt_prune(trained, previous, fraction, scope)
+    its own pruned mask; COLT: the shared mask); `rates`: tensors pruned at their own
+    relative rate (pruning.magnitude_prune)."""
+    return pruning.colt_prune(trained, previous, fraction, scope, rates)
 
 
 def pruned_nonzero(model, mask):

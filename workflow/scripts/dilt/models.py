@@ -55,6 +55,33 @@ class ConvNet(nn.Module):
         return self.head(x)
 
 
+class Conv1dNet(nn.Module):
+    """A small 1-D CNN for signals (C, L) such as MNIST-1D: `depth` Conv1d layers of `width`
+    channels (kernel 5, stride 2, padding 2: each halves the length, rounding up), ReLU, one
+    fully connected layer of `fc_width`, head."""
+
+    def __init__(self, in_shape, num_classes, width, fc_width, depth=3):
+        super().__init__()
+        if len(in_shape) != 2:
+            raise DiltError(f"model.arch: conv1d needs signals (channels, length), the "
+                            f"dataset gives inputs of shape {tuple(in_shape)}")
+        channels, length = in_shape
+        self.convs = []
+        for i in range(depth):
+            setattr(self, f"conv{i + 1}", nn.Conv1d(channels, width, 5, stride=2, padding=2))
+            self.convs.append(f"conv{i + 1}")
+            channels, length = width, (length + 1) // 2
+        self.fc1 = nn.Linear(channels * length, fc_width)
+        self.head = nn.Linear(fc_width, num_classes)
+        he_init(self)
+
+    def forward(self, x):
+        for name in self.convs:
+            x = torch.relu(getattr(self, name)(x))
+        x = torch.relu(self.fc1(x.flatten(1)))
+        return self.head(x)
+
+
 class MLP(nn.Module):
     """LeNet-300-100 style fully connected network."""
 
@@ -161,6 +188,8 @@ ARCHITECTURES = {
     "conv2": _convnet(2),
     "conv4": _convnet(4),
     "conv6": _convnet(6),
+    "conv1d": Arch(lambda cfg, s, n: Conv1dNet(s, n, cfg["width"], cfg["fc_width"]), "head",
+                   lambda m: [*m.convs, "fc1"]),
     "lenet300": Arch(lambda cfg, s, n: MLP(s, n, (cfg["width"], cfg["fc_width"])), "head",
                      lambda m: m.layers),
     "resnet18_cifar": Arch(_resnet18_cifar, "fc", _resnet_blocks),
@@ -190,13 +219,15 @@ def output_layer(cfg):
 
 
 def prunable_layers(model, cfg):
-    """Module names whose weights are pruned: conv/linear layers except the head and ignore list."""
+    """Module names whose weights are pruned: conv/linear layers except the ignore list and the
+    head (pruned too when cfg["head_rate"] > 0: imp.head_rate, last in the list)."""
     head, ignore = output_layer(cfg), set(cfg.get("ignore", []))
-    return [
+    layers = [
         name for name, module in model.named_modules()
         if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Linear))
         and name != head and name not in ignore and f"{name}.weight" not in ignore
     ]
+    return layers + [head] if cfg.get("head_rate", 0) > 0 else layers
 
 
 def prunable_names(model, cfg):

@@ -105,6 +105,17 @@ def classes_of(manifest, part):
     raise DiltError(f"partitions.json: no partition named '{part}'")
 
 
+def select_classes(labels, classes):
+    """Which entries of the tensor `labels` are in `classes`, and a lookup tensor mapping
+    them to 0..k-1 (a feed's restrict)."""
+    import torch
+
+    classes = torch.as_tensor(classes, dtype=torch.long)
+    lookup = torch.full((int(max(labels.max(), classes.max())) + 1,), -1, dtype=torch.long)
+    lookup[classes] = torch.arange(len(classes))
+    return torch.isin(labels, classes), lookup
+
+
 def load_manifest(path):
     """Read partitions.json and re-check its invariants, naming the file on any problem."""
     from .io import read_json

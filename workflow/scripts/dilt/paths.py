@@ -36,6 +36,12 @@ class Paths:
         """The cached split: arrays of embedded datasets, labels of disk datasets."""
         return f"{self.results}/data.safetensors"
 
+    def prepared(self, split, dataset, side):
+        """index.json of a disk dataset's split ("train" or "test") prepared as `side`-pixel
+        images (dilt.prepared); the shards lie beside it. The side is part of the path, so
+        another side is another output."""
+        return f"{self.results}/prepared/{dataset}-{side}px/{split}/index.json"
+
     def init(self, seed=WILD["seed"]):
         """theta0 of a seed."""
         return f"{self.seed_dir(seed)}/init.safetensors"

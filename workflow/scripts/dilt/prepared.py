@@ -243,7 +243,7 @@ class PreparedFeed:
         return PreparedFeed(self.split, self.device, self.train, self.size, y, index)
 
     def restrict(self, classes):
-        from .batches import select_classes
+        from .partitions import select_classes
 
         keep, lookup = select_classes(self.y, classes)
         return self._like(lookup[self.y[keep]], self.index[keep])

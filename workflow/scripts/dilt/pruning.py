@@ -8,22 +8,27 @@ def _smallest(magnitudes, count):
     return torch.argsort(magnitudes, stable=True)[:count]
 
 
-def magnitude_prune(weights, mask, fraction, scope="global"):
+def magnitude_prune(weights, mask, fraction, scope="global", rates=None):
     """Return a new mask with round(fraction * survivors) more weights removed by |w|.
 
     `weights` and `mask` map prunable parameter names to tensors; masks only shrink.
-    scope="global" ranks survivors across all tensors, "layer" within each tensor.
+    scope="global" ranks survivors across all tensors, "layer" within each tensor. `rates`
+    maps tensors pruned at their own relative rate (the output layer under imp.head_rate:
+    Frankle & Carbin prune it at half the rate) to that rate: each such tensor loses
+    round(rate * fraction * its survivors), ranked within itself, outside the global ranking.
     """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"pruning fraction must be in (0, 1), got {fraction}")
-    names = sorted(mask)
-    new = {n: mask[n].clone().bool() for n in names}
-    groups = [names] if scope == "global" else [[n] for n in names]
-    for group in groups:
+    rates = rates or {}
+    names = sorted(n for n in mask if n not in rates)
+    new = {n: mask[n].clone().bool() for n in mask}
+    groups = [(names, fraction)] if scope == "global" else [([n], fraction) for n in names]
+    groups += [([n], fraction * rate) for n, rate in sorted(rates.items()) if rate > 0]
+    for group, share in groups:
         alive = [new[n].flatten().nonzero().squeeze(1) for n in group]
         mags = torch.cat([weights[n].detach().flatten().abs()[idx].float()
                           for n, idx in zip(group, alive, strict=True)])
-        count = round(fraction * mags.numel())
+        count = round(share * mags.numel())
         if count == 0:
             continue
         drop = _smallest(mags, count)
@@ -35,13 +40,14 @@ def magnitude_prune(weights, mask, fraction, scope="global"):
     return new
 
 
-def colt_prune(weights, masks, fraction, scope="global"):
+def colt_prune(weights, masks, fraction, scope="global", rates=None):
     """COLT's shared mask: each chain prunes its own weights under its mask; AND of the results.
 
     `weights` and `masks` hold one dict per chain (in COLT every chain enters a round with
     the same shared mask, so each result is a subset of it).
     """
-    pruned = [magnitude_prune(w, m, fraction, scope) for w, m in zip(weights, masks, strict=True)]
+    pruned = [magnitude_prune(w, m, fraction, scope, rates)
+              for w, m in zip(weights, masks, strict=True)]
     return {n: torch.stack([p[n] for p in pruned]).all(0) for n in sorted(pruned[0])}
 
 

@@ -101,9 +101,10 @@ def checkpoint(smk):
 def context(smk, train=True, augment=True, log=None):
     """(train feed, test feed) on the job's device (see device()), and the manifest; the
     train feed is None unless `train`, and its disk images are augmented unless not
-    `augment`. Disk datasets are read from dataset.data_root by params.workers DataLoader
-    processes per training process (null: the job's threads per process). `log` hears which
-    device the job uses."""
+    `augment`. Disk datasets are read from the prepared splits when the job has them as
+    inputs `prepared_train` and `prepared_test` (dataset.prepared), else from
+    dataset.data_root by params.workers DataLoader processes per training process (null: the
+    job's threads per process). `log` hears which device the job uses."""
     from .batches import open_feeds
     from .partitions import load_manifest
 
@@ -112,8 +113,9 @@ def context(smk, train=True, augment=True, log=None):
     workers = smk.params.workers
     if workers is None:
         workers = max(1, smk.threads // processes(smk))
+    prepared = {s: smk.input.get(f"prepared_{s}") for s in ("train", "test")}
     return open_feeds(manifest, smk.input.data, chosen, workers, train, augment,
-                      data_root(smk)), manifest
+                      prepared if prepared["test"] else None, data_root(smk)), manifest
 
 
 def model_from(smk, manifest, weights_path):

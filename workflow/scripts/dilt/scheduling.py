@@ -38,7 +38,8 @@ def grown(value, attempt, growth, cap=None):
 
 def rule_resources(cfg, kind):
     """The `resources:` of a rule of `kind`: mem_mb and runtime (minutes) as functions of the
-    attempt, and `gpu` for GPU kinds (the SLURM profile turns it into --gpus)."""
+    attempt, and `gpu` for GPU kinds and for GW on a GPU (gw.device; the SLURM profile turns
+    it into --gpus)."""
     top, res = cfg["resources"], cfg["resources"][kind]
     per_job = max(1, gpus(cfg, kind))
 
@@ -51,6 +52,8 @@ def rule_resources(cfg, kind):
     out = {"mem_mb": mem_mb, "runtime": runtime}
     if kind in GPU_KINDS:
         out["gpu"] = gpus(cfg, kind)
+    elif kind == "gw" and cfg["gw"]["device"] != "cpu":
+        out["gpu"] = 1  # gw.device cuda: the batched torch search
     return out
 
 

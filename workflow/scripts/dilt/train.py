@@ -9,6 +9,7 @@ from torch.optim.sgd import sgd
 
 from . import checkpoint as ckpt
 from . import devices, distributed, order
+from .augment import progressive_size
 from .io import DiltError
 from .seeding import job_seed
 
@@ -122,7 +123,9 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None, *, s
 
     cfg (config section train): epochs, batch_size, lr, momentum, weight_decay, and
     optionally optimizer (sgd | adamw), warmup_epochs, label_smoothing, grad_clip (max global
-    norm of the masked gradient). The schedule is cosine after the warm-up. `classes`
+    norm of the masked gradient), resolution (progressive resizing of a prepared feed:
+    {min_res, max_res, start_ramp, end_ramp}, dilt.augment.progressive_size sets the
+    feed's size each epoch). The schedule is cosine after the warm-up. `classes`
     restricts training to those classes (the head's other outputs are unused). Gradients of
     pruned weights are zeroed before each step, so momentum and weight decay never move
     them: pruned weights stay exactly zero. The model is moved to the feed's device, in
@@ -149,6 +152,9 @@ def train(model, mask, data, cfg, seed, classes=None, log=print, hook=None, *, s
     """
     if classes is not None:
         data = data.restrict(classes)
+    if cfg.get("resolution") and not hasattr(data, "size"):
+        raise DiltError("train.resolution: progressive resizing needs a prepared image feed "
+                        "(dataset.prepared)")
     if len(data) == 0:
         raise DiltError(f"partitions: no training examples for classes {classes}")
     total = total_steps(len(data), cfg)
@@ -196,9 +202,12 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
         + ", ".join(f"{k} {v}" for k, v in info.items() if v is not None))
     clock, done = time.perf_counter(), 0
     model.train()
+    resolution = cfg.get("resolution")
     for epoch in range(step // per_epoch, cfg["epochs"]):
         if step == epoch * per_epoch:
             tally = _Tally(device)
+        if resolution:
+            data.size = progressive_size(epoch, **resolution)
         for x, y in order.batches(data, batch, seed, epoch, step - epoch * per_epoch,
                                   group.rank, group.world):
             devices.reseed(device, job_seed(seed, "step", step, group.rank))
@@ -231,7 +240,8 @@ def _train(group, model, mask, data, cfg, seed, classes, hook, start_step, check
         train_loss, train_acc = loss_sum / seen, correct / seen
         seconds = time.perf_counter() - clock
         log(f"epoch {epoch + 1}/{cfg['epochs']} loss {train_loss:.4f} acc {train_acc:.4f} "
-            f"elapsed {seconds:.1f}s ({done / seconds:.1f} samples/s)")
+            + (f"at {data.size}px " if resolution else "")
+            + f"elapsed {seconds:.1f}s ({done / seconds:.1f} samples/s)")
     # Wall time goes to the log and the benchmark file only, so results stay byte-identical.
     return {"epochs": cfg["epochs"], "steps": step, "start_step": start_step,
             "train_loss": train_loss, "train_acc": train_acc,
