@@ -3,7 +3,6 @@ runs on CIFAR, Stanford Cars and MNIST-1D; figures stay drawable at 1,000 classe
 
 import importlib
 import re
-
 import shutil
 
 import numpy as np

@@ -64,7 +64,7 @@ def test_jobs_read_prepared_splits_with_the_inputs_of_the_dataset_itself(cifar, 
     index = {s: tmp_path / s / "index.json" for s in ("train", "test")}
     for split, path in index.items():
         prepare_split(cifar, path, split)
-    direct = open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0)
+    direct = open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0, data_root=cifar)
     fed = open_feeds(manifest, tmp_path / "data.safetensors", "cpu", 0, prepared=index)
     assert isinstance(fed[1], prepared.PreparedFeed) and fed[0].train and not fed[1].train
     (xa, ya), (xb, yb) = next(direct[1].batches(10)), next(fed[1].batches(10))

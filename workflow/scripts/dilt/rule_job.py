@@ -70,13 +70,17 @@ def processes(smk):
 def device(smk, log=None):
     """The job's torch.device (params.device). A job with GPUs first makes them its own
     (dilt.gpu_slots: SLURM's allocation, or lock files on a workstation), so that it sees
-    them as cuda:0..N-1 and no other job uses them. `log` hears the GPUs claimed and which
-    device `device: auto` chose."""
+    them as cuda:0..N-1 and no other job uses them. `log` hears the GPUs claimed and the
+    device used."""
     from . import devices, gpu_slots
 
     if smk.params.device in ("auto", "cuda") and gpus(smk):
         gpu_slots.claim(gpus(smk), log)
-    return devices.select(smk.params.device, log)
+    chosen = devices.select(smk.params.device, log)
+    if log is not None and smk.params.device != "auto":  # select() logs what auto chose
+        info = devices.describe(chosen)
+        log(f"device: {info['device']}" + (f" ({info['gpu_name']})" if info["gpu_name"] else ""))
+    return chosen
 
 
 def data_root(smk):
