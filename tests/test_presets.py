@@ -135,6 +135,9 @@ def test_tiny_cifar_run_trains_chains_and_tickets(cifar_run):
     core = read_json(cifar_run.retrain("core", "round1", 0))
     assert core["density"] < 0.8 and 0 <= core["acc_all"] <= 1
     assert {"acc_p0", "acc_p1"} <= core.keys() and len(core["per_class"]) == 10
+    assert core["runtime"]["device"] == "cpu" and core["runtime"]["precision"] == "fp32"
+    assert "runtime" not in io.read_tsv(cifar_run.table("imp")).columns
+    assert "data_root" not in read_json(cifar_run.partitions())["source"]  # where is not what
 
 
 def test_tiny_cifar_probe_distances(cifar_run):

@@ -1,6 +1,6 @@
 """Training jobs through the real rules: a killed job resumes from its checkpoint to the
 uninterrupted result, a job with two (gloo) processes matches one process, and moving the
-data or the working directory reruns nothing."""
+data or the working directory, or changing what jobs ask the scheduler for, reruns nothing."""
 
 import os
 import shutil
@@ -110,6 +110,8 @@ def test_moving_the_data_or_the_working_directory_reruns_nothing(tmp_path):
     moved = tmp_path / "scratch-2" / "run"
     shutil.move(tmp_path / "scratch-1", tmp_path / "scratch-2")  # the results, moved
     assert planned_jobs(moved, first, configfiles=configs(new)) == {}
+    more = write(tmp_path / "r.yaml", {"resources": {"train": {"mem_mb": 9000, "runtime": 600}}})
+    assert planned_jobs(moved, first, configfiles=[*configs(new), more]) == {}  # no trigger
     assert planned_jobs(moved, second, configfiles=configs(new)) == {"imp_dense": 1}
     snakemake(moved, second, configfiles=configs(new))  # reads the data where it is now
     assert read_json(moved / second)["classes"] == [0, 1, 8, 9]

@@ -2,9 +2,10 @@
 
 A short job costs 15-25 s through sbatch and the executor's status polling here, so the run is
 a slice of the tiny DAG that submits the main kinds of cluster job (partitions; IMP rounds 0-1
-of both DiLT chains; the round-0 distance matrices and GW table; one retrained ticket: 9 sbatch
-jobs, 4 waves) and runs the local rules init and tickets on the way. Its results must be
-byte-identical to the local session run `tiny_run`. Then one job is made to fail.
+of both DiLT chains and of LTH, whose mask the same-round random control copies; the round-0
+distance matrices and GW table; one retrained ticket: 11 sbatch jobs, 4 waves) and runs the
+local rules init and tickets on the way. Its results must be byte-identical to the local
+session run `tiny_run`. Then one job is made to fail.
 """
 
 import re
@@ -21,7 +22,7 @@ from dilt.paths import Paths
 TINY_PATHS = Paths("tiny")
 TARGETS = [TINY_PATHS.imp("metrics.json", "dilt", p, 1, 0) for p in ("p0", "p1")] + [
     TINY_PATHS.analysis("gw.tsv", 0, 0), TINY_PATHS.retrain("core", "round1", 0)]
-SUBMITTED = {"partitions": 1, "imp_dense": 2, "imp_round": 2, "distances": 2, "gw": 1,
+SUBMITTED = {"partitions": 1, "imp_dense": 3, "imp_round": 3, "distances": 2, "gw": 1,
              "retrain": 1}
 LOCAL = {"init": 1, "tickets": 1}
 
@@ -66,9 +67,9 @@ def test_cluster_jobs_complete_and_small_rules_stay_local(slurm, cluster_run):
 def test_cluster_results_equal_the_local_run(slurm, cluster_run, tiny_run):
     _, out, _ = cluster_run
     files = snapshot(out)
-    # partitions + data, theta0, 2 x (round 0 with its rewind point, round 1), 5 tickets +
-    # overlap, 2 distances + GW, 1 retrained ticket
-    assert len(files) == 2 + 1 + 2 * (4 + 3) + 6 + 3 + 1, sorted(files)
+    # partitions + data, theta0, 3 chains x (round 0 with its rewind point, round 1), 5
+    # tickets + overlap, 2 distances + GW, 1 retrained ticket
+    assert len(files) == 2 + 1 + 3 * (4 + 3) + 6 + 3 + 1, sorted(files)
     for rel, data in files.items():
         assert data == (Path(tiny_run[1].results) / rel).read_bytes(), f"{rel} differs"
 
