@@ -68,8 +68,8 @@ def test_cluster_results_equal_the_local_run(slurm, cluster_run, tiny_run):
     _, out, _ = cluster_run
     files = snapshot(out)
     # partitions + data, theta0, 3 chains x (round 0 with its rewind point, round 1), 5
-    # tickets + overlap, 2 distances + GW, 1 retrained ticket
-    assert len(files) == 2 + 1 + 3 * (4 + 3) + 6 + 3 + 1, sorted(files)
+    # tickets, 4 same-count random controls + overlap, 2 distances + GW, 1 retrained ticket
+    assert len(files) == 2 + 1 + 3 * (4 + 3) + 5 + 4 + 1 + 3 + 1, sorted(files)
     for rel, data in files.items():
         assert data == (Path(tiny_run[1].results) / rel).read_bytes(), f"{rel} differs"
 
