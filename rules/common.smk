@@ -41,6 +41,7 @@ TRANSFER_ROUNDS = configuration.transfer_rounds(config) if TARGET else []
 TICKET_ROUNDS = sorted(set(RETRAIN_ROUNDS) | set(TRANSFER_ROUNDS))
 DENSITIES = configuration.schedules(config)
 TRAIN_THREADS = config["threads"]
+VIT_HEADS = configuration.vit_heads(config)  # heads per block of a ViT, None for other models
 
 
 wildcard_constraints:
@@ -98,8 +99,11 @@ def matched_mask(wc):
 
 def matched_start(wc):
     """Start weights of a matched retrain job: LTH's rewind point for IMP-derived tickets
-    under retrain.start rewind, theta0 otherwise (re-initialised tickets: another seed's)."""
+    under retrain.start rewind, the pruned weights of a baseline that writes them (CAP,
+    SAViT), theta0 otherwise (re-initialised tickets: another seed's)."""
     ticket = methods.parse(wc.ticket)
+    if ticket.method.weights:
+        return P.baseline_weights(ticket.method.name, wc.sparsity, wc.seed)
     if RETRAIN_START == "rewind" and ticket.imp_derived and not ticket.reinit:
         return P.imp("rewind.safetensors", "lth", "full", 0, wc.seed)
     return P.init(wc.seed)
@@ -183,6 +187,13 @@ def benchmark_index():
                    for name in BASELINES for seed, s, path in baseline_benchmarks(name)]
 
 
+def baseline_records():
+    """Records of the baselines that write weights beside their masks (methods `weights`:
+    start weights, the job's training steps, FLOPs), every seed and target."""
+    return [P.baseline_record(n, s, seed) for n in BASELINES if methods.RECORDS[n].weights
+            for seed in SEEDS for s in TARGETS]
+
+
 def benchmarks(wc):
     """{rule: benchmark files} of every compute job of the full DAG (for the cost table)."""
     files = {
@@ -229,7 +240,7 @@ COMPARED = [t for t in MATCHED_TICKETS if methods.parse(t).part is None] + ["den
 FIGURES = ["fig1_gw_heatmap", "fig2_layer_clusters", "fig3_block_bars", "acc_vs_sparsity",
            "specialist_heatmap", "specialist_controls", "imp_accuracy", "compute_cost",
            "acc_vs_round", "acc_vs_time", "per_class_accuracy",
-           *(["transfer_bars"] if TARGET else [])]
+           *(["transfer_bars"] if TARGET else []), *(["vit_components"] if VIT_HEADS else [])]
 TABLES = ["retrain", "imp", "cost", "exp1", "exp1_same_round", "exp3", "comparisons",
           *(["exp4"] if TARGET else [])]
 

@@ -97,6 +97,7 @@ rule exp1_table:
         matching=lambda wc: [f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv"
                              for s in SEEDS],
         benchmarks=[b["path"] for b in benchmark_index()],
+        records=baseline_records(),
     output:
         P.table("exp1"),
     params:

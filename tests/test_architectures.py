@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dilt import masks, models
+from dilt import blocks, configuration, masks, models
 from dilt.batches import TensorFeed
 from dilt.representations import CountSketch, Reducer, layer_outputs
 
@@ -19,7 +19,8 @@ CASES = {
                                                zip(range(1, 5), (3, 4, 6, 3), strict=True)
                                                for j in range(n)]),
     "mobilenet_v2": ((3, 32, 32), 52, [f"features.{i}" for i in range(19)]),
-    "vit_tiny": ((3, 32, 32), 49, [f"blocks.{i}" for i in range(12)]),
+    "vit_tiny": ((3, 32, 32), 49, [f"blocks.{i}.{part}" for i in range(12)
+                                   for part in ("attn", "mlp")]),
 }
 CFG = {"width": 4, "fc_width": 8, "ignore": []}
 
@@ -59,6 +60,22 @@ def test_deit_small_and_torchvision_resnet50_have_their_published_sizes():
     _, resnet = build("resnet50", (3, 224, 224), 1000)
     assert sum(p.numel() for p in deit.parameters()) == 22_050_664
     assert sum(p.numel() for p in resnet.parameters()) == 25_557_032
+
+
+def test_vit_gw_nodes_are_attention_and_mlp_outputs_over_their_mask_keys():
+    cfg, model = build("vit_mini", (1, 8, 8))
+    layers = models.representation_layers(model, cfg)
+    assert layers[:3] == ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn"]
+    keys = blocks.layer_keys(layers, models.prunable_names(model, cfg))
+    assert keys["blocks.0.attn"] == ["blocks.0.attn.proj.weight", "blocks.0.attn.qkv.weight"]
+    assert keys["blocks.3.mlp"] == ["blocks.3.mlp.fc1.weight", "blocks.3.mlp.fc2.weight"]
+
+
+def test_the_config_knows_the_heads_of_exactly_the_vits():
+    for arch in models.ARCHITECTURES:
+        cfg, model = build(arch, (1, 8, 8) if arch == "vit_mini" else (3, 32, 32))
+        heads = model.blocks[0].attn.num_heads if hasattr(model, "blocks") else None
+        assert configuration.VIT_HEADS.get(arch) == heads, arch
 
 
 def test_vits_reject_image_sides_not_divisible_by_the_patch():
