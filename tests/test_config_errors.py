@@ -38,6 +38,9 @@ BAD = [
      "baselines.reinit"),
     ({"baselines": {"methods": ["pgd"]}}, "baselines.methods"),
     ({"baselines": {"rigl": {"distribution": "gaussian"}}}, "baselines.rigl.distribution"),
+    ({"baselines": {"methods": ["savit"]}}, "baselines.methods"),  # SAViT on Conv-4
+    ({"baselines": {"cap": {"damp": 0}}}, "baselines.cap.damp"),
+    ({"baselines": {"savit": {"components": ["layers"]}}}, "baselines.savit.components"),
     ({"transfer": {"target": "cifar10"}}, "transfer.target"),
     ({"transfer": {"tickets": ["mask_p2"]}}, "transfer.tickets"),
     ({"transfer": {"rounds": [9]}}, "transfer.rounds"),

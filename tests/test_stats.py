@@ -51,11 +51,11 @@ def test_degenerate_pairs():
 
 def test_default_comparisons_keep_what_was_retrained():
     tickets = ["union", "core", "colt", "lth", "random_lth", "specialist_p0",
-               "random_specialist_p0", "specialist_p1"]
+               "random_specialist_p0", "specialist_p1", "cap"]
     specs = stats.default_comparisons(["p0", "p1"], tickets)
     assert [(c.name, c.split) for c in specs] == [
         ("union_vs_colt", "all"), ("union_vs_core", "all"), ("core_vs_lth", "all"),
-        ("lth_vs_random", "all"), ("specialist_p0_vs_random", "p0"),
+        ("lth_vs_random", "all"), ("union_vs_cap", "all"), ("specialist_p0_vs_random", "p0"),
         ("specialist_p0_vs_random", "p1"), ("specialist_p0_vs_random", "all")]
     assert specs[3].ticket_b == "random_lth"
     renamed = stats.default_comparisons(["p0"], ["specialist_p0", "rnd0"],

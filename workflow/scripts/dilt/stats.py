@@ -80,9 +80,10 @@ def paired_difference(a, b, level=0.95, seed=0):
 def default_comparisons(parts, tickets, random_of=None):
     """The headline comparisons, keeping those whose two tickets are both in ``tickets``:
 
-    union vs colt, union vs core, core vs lth, lth vs its matched random (all classes),
-    and for every partition p{k}: specialist_p{k} vs its matched random on p{k} (its own
-    classes), on every other partition and on all classes. ``random_of`` names a ticket's
+    union vs colt, union vs core, core vs lth, lth vs its matched random, union vs RigL, CAP
+    and SAViT (the proposal's hypothesis 3; all classes), and for every partition p{k}:
+    specialist_p{k} vs its matched random on p{k} (its own classes), on every other
+    partition and on all classes. ``random_of`` names a ticket's
     matched random control (default: random_lth for lth, random_specialist_p{k} for
     specialist_p{k}).
     """
@@ -91,7 +92,8 @@ def default_comparisons(parts, tickets, random_of=None):
     specs = [Comparison("union_vs_colt", "union", "colt", "all"),
              Comparison("union_vs_core", "union", "core", "all"),
              Comparison("core_vs_lth", "core", "lth", "all"),
-             Comparison("lth_vs_random", "lth", random_of["lth"], "all")]
+             Comparison("lth_vs_random", "lth", random_of["lth"], "all"),
+             *(Comparison(f"union_vs_{b}", "union", b, "all") for b in ("rigl", "cap", "savit"))]
     for p in parts:
         own = f"specialist_{p}"
         splits = [p, *(q for q in parts if q != p), "all"]
