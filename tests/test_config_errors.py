@@ -51,7 +51,7 @@ BAD = [
     ({"model": {"arch": "resnet50"}}, "model.arch"),  # digits are not RGB
     ({"retrain": {"rounds": []}}, "retrain.rounds"),
     ({"retrain": {"sparsities": []}}, "retrain.sparsities"),
-    ({"imp": {"methods": ["dilt", "colt"]}, "retrain": {"start": "rewind"}}, "retrain.start"),
+    ({"imp": {"rewind_step": 0}, "retrain": {"start": "rewind"}}, "retrain.start"),
     ({"transfer": {"target": "digits"}}, "transfer.target"),
 ]
 
