@@ -1,4 +1,6 @@
 # Baseline masks at the target sparsities of the matched view, same mask contract as IMP.
+# CAP and SAViT prune LTH's trained round 0 and write the pruned weights beside each mask;
+# their retraining starts from those weights (methods record `weights`).
 # Which baseline a rule writes, and how, comes from its record in dilt/methods.py. Random
 # controls with a ticket's per-layer counts are written with that ticket (rules tickets and
 # match).
@@ -88,6 +90,69 @@ rule rigl:
         "../envs/torch.yaml"
     script:
         "../workflow/scripts/rigl.py"
+
+
+rule cap:
+    """CAP: gradual correlation-aware OBS pruning of LTH's trained round 0 through every
+    target, with fine-tuning after each step; mask, weights and record per target."""
+    input:
+        start=methods.start_weights(P, "cap"),
+        data=P.data(),
+        partitions=P.partitions(),
+    output:
+        masks=[P.baseline("cap", s) for s in TARGETS],
+        weights=[P.baseline_weights("cap", s) for s in TARGETS],
+        records=[P.baseline_record("cap", s) for s in TARGETS],
+    params:
+        model=config["model"],
+        sparsities=TARGETS,
+        cap=config["baselines"]["cap"],
+        train=config["train"],
+        device=config["device"],
+        workers=config["workers"],
+    threads: job_threads("probe")
+    resources:
+        **job_resources("probe"),
+    retries: job_retries("probe")
+    log:
+        P.log("seed{seed}/baselines/cap"),
+    benchmark:
+        P.benchmark("seed{seed}/baselines/cap")
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow/scripts/cap.py"
+
+
+rule savit:
+    """SAViT: structured ViT pruning (heads, neurons, channels) of LTH's trained round 0 at
+    every target density; mask, weights and record (FLOPs) per target."""
+    input:
+        start=methods.start_weights(P, "savit"),
+        data=P.data(),
+        partitions=P.partitions(),
+    output:
+        masks=[P.baseline("savit", s) for s in TARGETS],
+        weights=[P.baseline_weights("savit", s) for s in TARGETS],
+        records=[P.baseline_record("savit", s) for s in TARGETS],
+    params:
+        model=config["model"],
+        sparsities=TARGETS,
+        savit=config["baselines"]["savit"],
+        device=config["device"],
+        workers=config["workers"],
+    threads: job_threads("probe")
+    resources:
+        **job_resources("probe"),
+    retries: job_retries("probe")
+    log:
+        P.log("seed{seed}/baselines/savit"),
+    benchmark:
+        P.benchmark("seed{seed}/baselines/savit")
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow/scripts/savit.py"
 
 
 # A trained-sparse method writes its own retraining result.

@@ -54,6 +54,7 @@ TRAIN_THREADS = config["threads"]
 # layer is prunable (dilt.models.prunable_layers).
 MODEL = {**config["model"], "head_rate": config["imp"]["head_rate"]}
 PREPARED_SIDE = configuration.prepared_side(config)  # dataset.prepared: the stored image side
+VIT_HEADS = configuration.vit_heads(config)  # heads per block of a ViT, None for other models
 # The data's location is no part of any result: jobs read dataset.data_root from the config.
 DATASET = {k: v for k, v in config["dataset"].items() if k != "data_root"}
 
@@ -137,8 +138,11 @@ def matched_mask(wc):
 
 def matched_start(wc):
     """Start weights of a matched retrain job: LTH's rewind point for IMP-derived tickets
-    under retrain.start rewind, theta0 otherwise (re-initialised tickets: another seed's)."""
+    under retrain.start rewind, the pruned weights of a baseline that writes them (CAP,
+    SAViT), theta0 otherwise (re-initialised tickets: another seed's)."""
     ticket = methods.parse(wc.ticket)
+    if ticket.method.weights:
+        return P.baseline_weights(ticket.method.name, wc.sparsity, wc.seed)
     if RETRAIN_START == "rewind" and ticket.imp_derived and not ticket.reinit:
         return P.imp("rewind.safetensors", "lth", "full", 0, wc.seed)
     return P.init(wc.seed)
@@ -249,6 +253,18 @@ def benchmark_index():
     ]
 
 
+def baseline_records():
+    """Records of the baselines that write weights beside their masks (methods `weights`:
+    start weights, the job's training steps, FLOPs), every seed and target."""
+    return [
+        P.baseline_record(n, s, seed)
+        for n in BASELINES
+        if methods.RECORDS[n].weights
+        for seed in SEEDS
+        for s in TARGETS
+    ]
+
+
 def benchmarks(wc):
     """{rule: benchmark files} of every compute job of the full DAG (for the cost table)."""
     files = {
@@ -323,6 +339,7 @@ FIGURES = [
     "acc_vs_time",
     "per_class_accuracy",
     *(["transfer_bars"] if TARGET else []),
+    *(["vit_components"] if VIT_HEADS else []),
 ]
 TABLES = [
     "retrain",

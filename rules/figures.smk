@@ -67,6 +67,29 @@ rule fig3_block_bars:
         "../workflow/scripts/fig3_block_bars.py"
 
 
+rule vit_components:
+    """ViT runs: core, specialist and union density and overlap beyond chance per block x
+    component (heads, q/k/v/output projection, FFN)."""
+    localrule: True
+    input:
+        [P.vit_overlap(FIG_ROUND, s) for s in SEEDS],
+    output:
+        fig_outputs("vit_components", "Functional analysis"),
+    params:
+        cmap="rocket_r",
+        overlap_cmap="vlag",
+        round=FIG_ROUND,
+        seeds=SEEDS,
+    log:
+        P.log("figures/vit_components"),
+    benchmark:
+        P.benchmark("figures/vit_components")
+    conda:
+        "../envs/plot.yaml"
+    script:
+        "../workflow/scripts/vit_components.py"
+
+
 rule acc_vs_sparsity:
     """Experiment 1: accuracy of every ticket at matched real sparsity (mean, 95% CI)."""
     localrule: True

@@ -99,6 +99,7 @@ rule exp1_table:
             f"{checkpoints.match.get(seed=s).output[0]}/matching.tsv" for s in SEEDS
         ],
         benchmarks=[b["path"] for b in benchmark_index()],
+        records=baseline_records(),
     output:
         table_output("exp1"),
     params:

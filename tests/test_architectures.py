@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dilt import arch_layers, masks, models
+from dilt import arch_layers, blocks, configuration, masks, models
 from dilt.batches import TensorFeed
 from dilt.io import DiltError
 from dilt.representations import CountSketch, Reducer, layer_outputs
@@ -21,7 +21,8 @@ CASES = {
                                                zip(range(1, 5), (3, 4, 6, 3), strict=True)
                                                for j in range(n)]),
     "mobilenet_v2": ((3, 32, 32), 52, [f"features.{i}" for i in range(19)]),
-    "vit_tiny": ((3, 32, 32), 49, [f"blocks.{i}" for i in range(12)]),
+    "vit_tiny": ((3, 32, 32), 49, [f"blocks.{i}.{part}" for i in range(12)
+                                   for part in ("attn", "mlp")]),
 }
 CFG = {"width": 4, "fc_width": 8, "ignore": []}
 
@@ -71,6 +72,23 @@ def test_conv1d_halves_the_signal_three_times_and_rejects_images():
     assert odd.conv1.in_channels == 2 and odd.fc1.in_features == 4 * 6  # 41 -> 21 -> 11 -> 6
     with pytest.raises(Exception, match="model.arch"):
         build("conv1d", (1, 8, 8))
+
+
+def test_vit_gw_nodes_are_attention_and_mlp_outputs_over_their_mask_keys():
+    cfg, model = build("vit_mini", (1, 8, 8))
+    layers = models.representation_layers(model, cfg)
+    assert layers[:3] == ["blocks.0.attn", "blocks.0.mlp", "blocks.1.attn"]
+    keys = blocks.layer_keys(layers, models.prunable_names(model, cfg))
+    assert keys["blocks.0.attn"] == ["blocks.0.attn.proj.weight", "blocks.0.attn.qkv.weight"]
+    assert keys["blocks.3.mlp"] == ["blocks.3.mlp.fc1.weight", "blocks.3.mlp.fc2.weight"]
+
+
+def test_the_config_knows_the_heads_of_exactly_the_vits():
+    for arch in models.ARCHITECTURES:
+        shape = {"lenet300": (1, 40), "conv1d": (1, 40), "vit_mini": (1, 8, 8)}
+        cfg, model = build(arch, shape.get(arch, (3, 32, 32)))
+        heads = model.blocks[0].attn.num_heads if hasattr(model, "blocks") else None
+        assert configuration.VIT_HEADS.get(arch) == heads, arch
 
 
 def test_vits_reject_image_sides_not_divisible_by_the_patch():

@@ -38,6 +38,9 @@ BAD = [
      "baselines.reinit"),
     ({"baselines": {"methods": ["pgd"]}}, "baselines.methods"),
     ({"baselines": {"rigl": {"distribution": "gaussian"}}}, "baselines.rigl.distribution"),
+    ({"baselines": {"methods": ["savit"]}}, "baselines.methods"),  # SAViT on Conv-4
+    ({"baselines": {"cap": {"damp": 0}}}, "baselines.cap.damp"),
+    ({"baselines": {"savit": {"components": ["layers"]}}}, "baselines.savit.components"),
     ({"transfer": {"target": "cifar10"}}, "transfer.target"),
     ({"transfer": {"tickets": ["mask_p2"]}}, "transfer.tickets"),
     ({"transfer": {"rounds": [9]}}, "transfer.rounds"),
@@ -48,7 +51,7 @@ BAD = [
     ({"model": {"arch": "resnet50"}}, "model.arch"),  # digits are not RGB
     ({"retrain": {"rounds": []}}, "retrain.rounds"),
     ({"retrain": {"sparsities": []}}, "retrain.sparsities"),
-    ({"imp": {"methods": ["dilt", "colt"]}, "retrain": {"start": "rewind"}}, "retrain.start"),
+    ({"imp": {"rewind_step": 0}, "retrain": {"start": "rewind"}}, "retrain.start"),
     ({"transfer": {"target": "digits"}}, "transfer.target"),
     ({"device": "cuda"}, "resources.train.gpus"),
     ({"resources": {"probe": {"gpus": 2}}}, "resources.probe.gpus"),

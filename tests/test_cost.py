@@ -46,8 +46,9 @@ def test_a_file_that_is_no_benchmark_is_named(tmp_path):
 def test_tiny_run_cost_table_and_figure(tiny_run):
     _, P = tiny_run
     table = pd.read_csv(P.table("cost"), sep="\t").set_index("rule")
-    jobs = {"partitions": 1, "imp_dense": 5, "imp_round": 15, "retrain": 29, "random_masks": 2,
-            "saliency_masks": 2, "rigl": 2, "transfer": 5, "distances": 4, "gw": 2}
+    jobs = {"partitions": 1, "imp_dense": 5, "imp_round": 15, "match": 1, "retrain": 27,
+            "retrain_matched": 13, "random_masks": 1, "saliency_masks": 2, "rigl": 1,
+            "transfer": 5, "distances": 4, "gw": 2}
     assert table["jobs"].to_dict() == jobs
     assert (table["wall_s"] > 0).all() and (table["cpu_s"] > 0).all()
     assert (table["wall_s"] >= table["max_wall_s"]).all()

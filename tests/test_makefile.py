@@ -94,7 +94,7 @@ def test_run_and_report_commands(tmp_path):
     assert f"{venv}/bin/snakemake --configfile config/presets/mnist1d-mlp.yaml" in run
     assert "--workflow-profile" not in run and "results/mnist1d-mlp/report.html" in run
     report = make("-n", "report", f"VENV={venv}").stdout
-    assert report.strip().endswith("--report results/digits/report.html")
+    assert report.strip().endswith("--report results/mnist1d/report.html")
 
 
 @pytest.mark.parametrize("target", ["test", "lint", "bench"])

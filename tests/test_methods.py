@@ -11,12 +11,12 @@ PARTS = ["p0", "p1"]
 def test_method_families():
     families = {t: methods.parse(t).family for t in [
         "core", "union", "specialist_p0", "mask_p1", "random", "random_global", "random_lth",
-        "lth", "colt", "reinit_lth", "snip", "grasp", "rigl", "dense"]}
+        "lth", "colt", "reinit_lth", "snip", "grasp", "rigl", "cap", "savit", "dense"]}
     assert families == {
         "core": "dilt", "union": "dilt", "specialist_p0": "dilt", "mask_p1": "dilt",
         "random": "random", "random_global": "random", "random_lth": "random", "lth": "lth",
         "colt": "colt", "reinit_lth": "reinit", "snip": "snip", "grasp": "grasp",
-        "rigl": "rigl", "dense": "dense"}
+        "rigl": "rigl", "cap": "cap", "savit": "savit", "dense": "dense"}
 
 
 def test_ticket_names_parse_to_their_records():
@@ -45,14 +45,17 @@ def test_every_ticket_kind_has_its_mask_file_in_both_views():
         "colt": f"{seed}/imp/colt/p0/round3/mask.safetensors",
         "dense": None}
     matched = {t: methods.mask_path(paths, t, (methods.MATCHED, 0.9), 0) for t in [
-        "core", "lth", "random_lth", "reinit_lth", "snip", "rigl"]}
+        "core", "lth", "random_lth", "reinit_lth", "snip", "rigl", "cap"]}
     assert matched == {
         "core": f"{seed}/matched/sparsity0.9/core.safetensors",
         "lth": f"{seed}/matched/sparsity0.9/lth.safetensors",
         "random_lth": f"{seed}/matched/sparsity0.9/random_lth.safetensors",
         "reinit_lth": f"{seed}/matched/sparsity0.9/lth.safetensors",
         "snip": f"{seed}/baselines/sparsity0.9/snip.safetensors",
-        "rigl": f"{seed}/baselines/sparsity0.9/rigl.safetensors"}
+        "rigl": f"{seed}/baselines/sparsity0.9/rigl.safetensors",
+        "cap": f"{seed}/baselines/sparsity0.9/cap.safetensors"}
+    assert [m for m in methods.RECORDS.values() if m.weights] == [
+        methods.RECORDS["cap"], methods.RECORDS["savit"]]
 
 
 def test_finders_name_the_chains_and_the_own_job():
@@ -62,6 +65,13 @@ def test_finders_name_the_chains_and_the_own_job():
     assert methods.finders("reinit_colt", PARTS) == ([("colt", "p0"), ("colt", "p1")], None)
     assert methods.finders("snip", PARTS) == ([], "snip")
     assert methods.finders("dense", PARTS) is None
+    # CAP and SAViT prune LTH's trained round 0: that round and their own job find them
+    assert methods.finders("cap", PARTS) == ([("lth", "full")], "cap")
+    assert [methods.last_chain_round(t, s) for t, s in
+            [("cap", None), ("savit", None), ("snip", None), ("core", 4), ("core", None)]] == [
+        0, 0, -1, 4, -1]
+    assert methods.start_weights(Paths("x"), "savit", 1) == \
+        "results/x/seed1/imp/lth/full/round0/trained.safetensors"
 
 
 def test_each_view_retrains_its_tickets():
@@ -72,6 +82,9 @@ def test_each_view_retrains_its_tickets():
         "random_lth"]
     assert methods.retrained(methods.MATCHED, PARTS, ["lth"], ["snip"], ["lth"]) == [
         "lth", "snip", "reinit_lth"]
+    assert methods.retrained(methods.MATCHED, PARTS, ["dilt"], ["cap"]) == [
+        "core", "union", "specialist_p0", "specialist_p1", "mask_p0", "mask_p1", "random",
+        "random_core", "random_specialist_p0", "random_specialist_p1"]  # CAP needs LTH
     assert methods.written_together(methods.MATCHED, PARTS, ["lth"], ["random_lth"]) == [
         "lth", "random_lth"]
 
@@ -80,6 +93,8 @@ def test_config_tickets_need_their_imp_method_and_partition():
     methods.check_tickets("k", ["random_lth", "specialist_p1"], ["dilt", "lth"], 2)
     with pytest.raises(methods.DiltError, match="k: 'random_lth' needs 'lth'"):
         methods.check_tickets("k", ["random_lth"], ["dilt"], 2)
+    with pytest.raises(methods.DiltError, match="k: 'savit' needs 'lth'"):
+        methods.check_tickets("k", ["savit"], ["dilt", "colt"], 2)
     with pytest.raises(methods.DiltError, match="beyond partitions.k = 2"):
         methods.check_tickets("k", ["mask_p2"], ["dilt"], 2)
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from timm.models.vision_transformer import VisionTransformer
 
-from dilt import masks, savit
+from dilt import masks, savit, vit_overlap
 from dilt import vit_structure as vs
 from dilt.batches import TensorFeed
 from dilt.io import DiltError
@@ -240,7 +240,7 @@ def test_overlap_rows_by_hand():
     b[vs.proj_name(0)][:, 4:] = False
     tickets = masks.tickets([a, b], ["p0", "p1"])
     rows = {(r["block"], r["component"]): r
-            for r in vs.overlap_rows([a, b], tickets, ["p0", "p1"], heads=2)}
+            for r in vit_overlap.overlap_rows([a, b], tickets, ["p0", "p1"], heads=2)}
     assert list(rows)[:4] == [("patch_embed", "proj"), ("blocks.0", "head0"),
                               ("blocks.0", "head1"), ("blocks.0", "q")]
     assert {c for _, c in rows} == {"proj", "head0", "head1", "q", "k", "v", "fc1", "fc2",

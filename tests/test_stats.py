@@ -17,8 +17,8 @@ def test_paired_difference_by_hand():
     assert out["diff_mean"] == 2.5 and out["n_seeds"] == 4
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((2.5 - half, 2.5 + half))
     assert half == pytest.approx(2.054, abs=1e-3)
-    assert out["p_value"] == 2 / 16
-    assert out["p_ttest"] == pytest.approx(sps.ttest_1samp([1, 2, 3, 4], 0).pvalue)
+    assert out["p_signflip"] == 2 / 16
+    assert out["p_value"] == pytest.approx(sps.ttest_1samp([1, 2, 3, 4], 0).pvalue)
 
 
 def test_sign_flip_resolution_and_symmetry():
@@ -41,21 +41,21 @@ def test_sign_flip_monte_carlo_beyond_16_seeds_is_seeded():
 def test_degenerate_pairs():
     one = stats.paired_difference([0.8], [0.7])
     assert one["diff_mean"] == pytest.approx(0.1) and one["n_seeds"] == 1
-    assert all(np.isnan(one[k]) for k in ["ci_low", "ci_high", "p_value", "p_ttest"])
+    assert all(np.isnan(one[k]) for k in ["ci_low", "ci_high", "p_value", "p_signflip"])
     nan_dropped = stats.paired_difference([0.8, np.nan, 0.9], [0.7, 0.6, 0.8])
     assert nan_dropped["n_seeds"] == 2 and nan_dropped["diff_mean"] == pytest.approx(0.1)
     equal = stats.paired_difference([0.75, 1.0], [0.5, 0.75])  # exact binary fractions
-    assert equal["ci_low"] == equal["ci_high"] == 0.25 and equal["p_ttest"] == 0.0
-    assert stats.paired_difference([0.5, 0.75], [0.5, 0.75])["p_ttest"] == 1.0
+    assert equal["ci_low"] == equal["ci_high"] == 0.25 and equal["p_value"] == 0.0
+    assert stats.paired_difference([0.5, 0.75], [0.5, 0.75])["p_value"] == 1.0
 
 
 def test_default_comparisons_keep_what_was_retrained():
     tickets = ["union", "core", "colt", "lth", "random_lth", "specialist_p0",
-               "random_specialist_p0", "specialist_p1"]
+               "random_specialist_p0", "specialist_p1", "cap"]
     specs = stats.default_comparisons(["p0", "p1"], tickets)
     assert [(c.name, c.split) for c in specs] == [
         ("union_vs_colt", "all"), ("union_vs_core", "all"), ("core_vs_lth", "all"),
-        ("lth_vs_random", "all"), ("specialist_p0_vs_random", "p0"),
+        ("lth_vs_random", "all"), ("union_vs_cap", "all"), ("specialist_p0_vs_random", "p0"),
         ("specialist_p0_vs_random", "p1"), ("specialist_p0_vs_random", "all")]
     assert specs[3].ticket_b == "random_lth"
     renamed = stats.default_comparisons(["p0"], ["specialist_p0", "rnd0"],
@@ -91,7 +91,8 @@ def test_comparison_table_pairs_by_seed():
     half = sps.t.ppf(0.975, 2) * 0.1 / np.sqrt(3)
     assert first["diff_mean"] == pytest.approx(0.1)
     assert (first["ci_low"], first["ci_high"]) == pytest.approx((0.1 - half, 0.1 + half))
-    assert first["p_value"] == 0.5
+    assert first["p_signflip"] == 0.5
+    assert first["p_value"] == pytest.approx(sps.ttest_1samp([0.1, 0.0, 0.2], 0).pvalue)
     assert table.iloc[2]["diff_mean"] == pytest.approx(0.0)  # 0.0, -0.1, 0.1
     assert np.isnan(table.iloc[1]["diff_mean"])  # no seed has both tickets at 0.9
 

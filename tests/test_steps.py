@@ -77,7 +77,7 @@ def test_a_rule_script_runs_outside_the_workflow_with_a_stand_in(tmp_path):
         input={"masks": [str(tmp_path / f"m{i}.safetensors") for i in range(2)], "references": []},
         output={"tickets": [str(tmp_path / f"{n}.safetensors") for n in names],
                 "overlap": str(tmp_path / "overlap.tsv")},
-        params={"parts": ["p0", "p1"], "tickets": names, "references": []},
+        params={"parts": ["p0", "p1"], "tickets": names, "references": [], "heads": None},
         wildcards={"seed": "0", "round": "1"})
     script.main(smk, log=lambda _: None)
     assert io.load_arrays(tmp_path / "specialist_p1.safetensors")["w"].tolist() == [

@@ -250,7 +250,7 @@ def test_experiment_3_and_comparison_tables(run):
         assert col in comparisons.columns
     headline = comparisons[comparisons["view"] == "matched"].set_index("comparison")
     assert set(headline.index) == {"union_vs_colt", "union_vs_core", "core_vs_lth",
-                                   "lth_vs_random"}
+                                   "lth_vs_random", "union_vs_rigl"}
     assert (comparisons["n_seeds"] == 1).all()  # one seed: no CI or p-value
     assert comparisons["ci_low"].isna().all() and comparisons["p_value"].isna().all()
 

@@ -3,10 +3,12 @@
 per partition and per class.
 
 A ticket named reinit_X trains X's mask from another seed's initialisation instead (the
-random re-initialisation control of the lottery ticket hypothesis).
+random re-initialisation control of the lottery ticket hypothesis). A baseline whose method
+writes weights (CAP, SAViT) starts from its pruned weights (input start). ViTs also record
+the FLOPs of one image's forward pass under the mask.
 """
 
-from dilt import evaluation, io, methods, models, rule_job, train
+from dilt import evaluation, io, methods, models, rule_job, train, vit_structure
 from dilt.seeding import job_seed
 
 
@@ -26,7 +28,7 @@ def main(smk, log):
     if smk.input.mask:
         mask = {n: m.bool() for n, m in io.load_tensors(smk.input.mask).items()}
         train.check_mask(mask, model, models.prunable_names(model, p.model), smk.input.mask)
-    summary = evaluation.mask_summary(mask)
+    summary = {**evaluation.mask_summary(mask), **vit_structure.flops_summary(model, mask)}
     log(f"ticket {wc.ticket} at {p.point}: density {summary['density']:.4f}, start "
         f"{smk.input.start} at step {p.start_step}"
         + (f"; empty layers {summary['empty_layers']}" if summary["empty_layers"] else ""))

@@ -4,7 +4,7 @@ retrained ticket."""
 import numpy as np
 import torch
 
-from dilt import evaluation, io, masks, models, rigl, rule_job, train
+from dilt import evaluation, io, masks, models, rigl, rule_job, train, vit_structure
 from dilt.seeding import job_seed
 
 
@@ -31,6 +31,7 @@ def main(smk, log):
     result = {"ticket": "rigl", "view": "matched", "round": None,
               "target_sparsity": float(wc.sparsity), "seed": int(wc.seed),
               "init_seed": int(wc.seed), **evaluation.mask_summary(final),
+              **vit_structure.flops_summary(model, final),
               "rigl_updates": hook.updates, "rigl_regrown": hook.regrown,
               **evaluation.split_accuracies(model, test_feed, manifest), **stats}
     log(f"{hook.updates} updates, {hook.regrown} weights regrown; "

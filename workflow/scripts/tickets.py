@@ -1,11 +1,12 @@
 """Rule tickets: the same-round view's DiLT tickets of one round from the K chains' masks,
 their random controls (each with its reference ticket's per-layer counts), and the overlap
-table."""
+table; for ViTs (params.heads) also the overlap and ticket densities per block x head,
+q/k/v/output projection and FFN module (dilt.vit_overlap)."""
 
 import numpy as np
 import pandas as pd
 
-from dilt import evaluation, io, masks, methods, rule_job
+from dilt import evaluation, io, masks, methods, rule_job, vit_overlap
 from dilt.overlap import overlap_rows
 from dilt.seeding import job_seed
 
@@ -29,6 +30,9 @@ def main(smk, log):
             + (f", empty layers {summary['empty_layers']}" if summary["empty_layers"] else ""))
         io.save_arrays(path, made[name])
     io.write_tsv(smk.output.overlap, pd.DataFrame(overlap_rows(chain_masks, made, parts)))
+    if smk.params.heads:
+        rows = vit_overlap.overlap_rows(chain_masks, made, parts, smk.params.heads)
+        io.write_tsv(smk.output.vit_overlap, pd.DataFrame(rows))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,12 @@ def _mobilenet_v2():
 
 
 def _vit(depth):
-    return {f"blocks.{i}": [f"blocks.{i}.{x}" for x in VIT_BLOCK] for i in range(depth)}
+    """Each block's attention output (qkv, proj inside) and MLP output (fc1, fc2)."""
+    layers = {}
+    for i in range(depth):
+        layers[f"blocks.{i}.attn"] = [f"blocks.{i}.attn.qkv", f"blocks.{i}.attn.proj"]
+        layers[f"blocks.{i}.mlp"] = [f"blocks.{i}.mlp.fc1", f"blocks.{i}.mlp.fc2"]
+    return layers
 
 
 # arch -> ({representation layer: prunable layers inside}, prunable layers outside them)

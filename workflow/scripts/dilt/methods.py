@@ -34,11 +34,16 @@ class Method:
 
     name: the ticket name (per_part: the prefix of `{name}_p{k}`); family: the `method`
     column of the tables; chains: the IMP method whose chains the mask is made from (its
-    masks are needed, their finding time counts); algebra: how those chains' masks make the
-    ticket (dilt.matching: own, core, union, specialist); reference: a control keeps this
-    ticket's per-layer counts; rule: the rule writing a baseline's masks; baseline:
-    selectable in baselines.methods; score: the dilt.saliency.keep_scores kind of a
-    saliency baseline.
+    masks are needed, their finding time counts), or, for a baseline that prunes a trained
+    network, whose round-0 (dense, trained) weights it starts from (that round's finding
+    time counts); algebra: how those chains' masks make the ticket (dilt.matching: own,
+    core, union, specialist); reference: a control keeps this ticket's per-layer counts;
+    rule: the rule writing a baseline's masks; baseline: selectable in baselines.methods;
+    score: the dilt.saliency.keep_scores kind of a saliency baseline; weights: the rule also
+    writes the pruned network's weights beside each mask (and a JSON record of how it made
+    them), and retraining starts from those weights instead of theta0; arch_family: the
+    architectures the method applies to (None: any; "vit": the plain timm ViTs of
+    dilt.configuration.VIT_HEADS).
     """
 
     name: str
@@ -52,6 +57,8 @@ class Method:
     rule: str | None = None
     baseline: bool = False
     score: str | None = None
+    weights: bool = False
+    arch_family: str | None = None
 
     @property
     def views(self):
@@ -86,6 +93,12 @@ RECORDS = {m.name: m for m in [
            rule="saliency_masks", baseline=True, score="grasp"),
     Method("rigl", "rigl", TRAINED_SPARSE, "dynamic sparse training (Evci et al. 2020)",
            rule="rigl", baseline=True),
+    Method("cap", "cap", ONE_SHOT, "correlation-aware OBS pruning of LTH's trained round 0, "
+           "gradual with fine-tuning (Kuznedelev et al. 2023)", "lth", rule="cap",
+           baseline=True, weights=True),
+    Method("savit", "savit", ONE_SHOT, "structured ViT pruning (heads, neurons, channels) of "
+           "LTH's trained round 0 (Zheng et al. 2022)", "lth", rule="savit", baseline=True,
+           weights=True, arch_family="vit"),
     Method("dense", "dense", DENSE, "the unpruned network"),
 ]}
 
@@ -216,8 +229,10 @@ def mask_path(paths, name, point, seed):
 
 
 def finders(name, parts):
-    """Jobs whose wall-clock finds a ticket's mask: IMP chains as (method, part), and the
-    record's own job (one-shot and trained-sparse baselines) or None. None for dense."""
+    """Jobs whose wall-clock finds a ticket's mask: IMP chains as (method, part) (a baseline
+    that prunes a trained network: the chain it starts from), and the record's own job
+    (one-shot and trained-sparse baselines) or None. None for dense. last_chain_round says
+    which of the chains' rounds count."""
     ticket = parse(name)
     record = ticket.method
     if record.kind == DENSE:
@@ -229,6 +244,24 @@ def finders(name, parts):
                   ([ticket.part] if own_chain else chain_parts(record.chains, parts))]
     own = record.name if record.kind in (ONE_SHOT, TRAINED_SPARSE) else None
     return chains, own
+
+
+def last_chain_round(name, source_round):
+    """The last round of its finders' chains that finding a mask took: the source round of
+    an IMP-derived ticket (None: not matched, -1), round 0 for a baseline that prunes a
+    chain's trained round 0, -1 (no round) otherwise."""
+    ticket = parse(name)
+    if ticket.imp_derived:
+        return -1 if source_round is None else source_round
+    return 0 if ticket.method.chains else -1
+
+
+def start_weights(paths, name, seed="{seed}"):
+    """The trained dense weights a baseline with `chains` prunes: round 0 of its IMP
+    method's first chain (LTH: `full`)."""
+    record = RECORDS[name]
+    part = chain_parts(record.chains, ["p0"])[0]
+    return paths.imp("trained.safetensors", record.chains, part, 0, seed)
 
 
 def check_tickets(key, names, imp_methods, k):

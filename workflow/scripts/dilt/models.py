@@ -166,7 +166,9 @@ def _resnet_blocks(model):
 
 
 def _vit_blocks(model):
-    return [f"blocks.{i}" for i in range(len(model.blocks))]
+    """Each transformer block's attention output and MLP output (before the residual
+    additions), block by block."""
+    return [f"blocks.{i}.{part}" for i in range(len(model.blocks)) for part in ("attn", "mlp")]
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,8 @@ def prunable_names(model, cfg):
 def representation_layers(model, cfg):
     """Modules whose outputs the GW analysis compares, in network order: convolutions and
     fully connected layers (Conv-N, LeNet), the stem and residual blocks (ResNets), the
-    inverted-residual blocks (MobileNetV2), each transformer block's tokens (ViTs). Layers
+    inverted-residual blocks (MobileNetV2), each transformer block's attention and MLP output
+    tokens (ViTs). Layers
     without a prunable weight inside (all in model.ignore) are left out."""
     prunable = prunable_layers(model, cfg)
     return [layer for layer in _arch(cfg).representations(model)

@@ -58,6 +58,10 @@ class Paths:
     def overlap(self, rnd=WILD["round"], seed=WILD["seed"]):
         return f"{self.seed_dir(seed)}/tickets/round{rnd}/overlap.tsv"
 
+    def vit_overlap(self, rnd=WILD["round"], seed=WILD["seed"]):
+        """ViT runs: overlap and ticket densities per block x head / projection / FFN."""
+        return f"{self.seed_dir(seed)}/tickets/round{rnd}/vit_overlap.tsv"
+
     def matched(self, name, sparsity=WILD["sparsity"], seed=WILD["seed"]):
         """An IMP-derived ticket matched to a target sparsity (dilt.matching)."""
         return f"{self.matching(seed)}/{point_name('matched', sparsity)}/{name}.safetensors"
@@ -70,6 +74,16 @@ class Paths:
         """A baseline method's mask at a target sparsity."""
         point = point_name("matched", sparsity)
         return f"{self.seed_dir(seed)}/baselines/{point}/{name}.safetensors"
+
+    def baseline_weights(self, name, sparsity=WILD["sparsity"], seed=WILD["seed"]):
+        """The pruned network's weights beside a baseline's mask (methods with `weights`)."""
+        point = point_name("matched", sparsity)
+        return f"{self.seed_dir(seed)}/baselines/{point}/{name}.weights.safetensors"
+
+    def baseline_record(self, name, sparsity=WILD["sparsity"], seed=WILD["seed"]):
+        """How a baseline with `weights` made its mask: start weights, density, FLOPs (JSON)."""
+        point = point_name("matched", sparsity)
+        return f"{self.seed_dir(seed)}/baselines/{point}/{name}.json"
 
     def retrain(self, ticket=WILD["ticket"], point="round{round}", seed=WILD["seed"]):
         """Result of retraining a ticket at a point (point_name) (JSON)."""

@@ -14,6 +14,7 @@ IMP_COLUMNS = ["method", "part", "seed", "round", "density", "test_acc", "train_
 EXP1_COLUMNS = ["method", "ticket", "seed", "target_sparsity", "feasible", "density",
                 "sparsity", "accuracy", "chance", "empty_layers", "source_round", "rounds",
                 "serial_seconds", "parallel_seconds", "train_steps"]
+FLOPS_COLUMNS = ["flops", "flops_reduction"]  # ViT runs only
 SAME_ROUND_COLUMNS = ["stage", "method", "ticket", "seed", "round", "target_sparsity",
                       "density", "sparsity", "accuracy", "evaluated_on", "chance",
                       "find_seconds"]
@@ -56,16 +57,19 @@ def chain_costs(bench, imp_rounds, seed, chains, last_round):
             int(sum(steps[(m, p, seed, r)] for m, p in chains for r in rounds)))
 
 
-def exp1(retrained, imp_rounds, matching, bench, parts):
+def exp1(retrained, imp_rounds, matching, bench, parts, own_steps=None):
     """Experiment 1 at matched density: every ticket at every target sparsity (infeasible
     ones as rows without accuracy), with what finding it took.
 
     retrained: the retrain table; imp_rounds: the imp table; matching: the match
     checkpoints' records of all seeds (with a seed column); bench: {(seed, job, part,
-    point): seconds}. `rounds` is the IMP pruning rounds a ticket's mask took (its source
-    round, trimmed by a partial next one; 0 for baselines); the seconds and steps count
-    rounds 0..source round of its chains (the source round's weights give the trim) plus the
-    baseline's own job.
+    point): seconds}; own_steps: {(ticket, seed, target sparsity): training steps} of
+    baselines whose own job trains (CAP's fine-tuning). `rounds` is the IMP pruning rounds a
+    ticket's mask took (its source round, trimmed by a partial next one; 0 for baselines);
+    the seconds and steps count rounds 0..source round of its chains (the source round's
+    weights give the trim; a baseline that prunes a trained network: round 0 of the chain it
+    starts from, its source_round) plus the baseline's own job. ViT runs (retrain results
+    with FLOPs) add `flops` and `flops_reduction` (dilt.vit_structure.flops_summary).
     """
     done = retrained[retrained["view"] == MATCHED].set_index(["ticket", "seed",
                                                               "target_sparsity"])
@@ -82,29 +86,34 @@ def exp1(retrained, imp_rounds, matching, bench, parts):
                 else ticket.mask_ticket
             rec = record.loc[(found, seed, sparsity)]
             source = None if pd.isna(rec["source_round"]) else int(rec["source_round"])
+        last = methods.last_chain_round(ticket_name, source)
         chains, own = methods.finders(ticket_name, parts)
-        serial, parallel, steps = chain_costs(bench, imp_rounds, seed, chains,
-                                              -1 if source is None else source)
+        serial, parallel, steps = chain_costs(bench, imp_rounds, seed, chains, last)
         if own is not None:
             point = sparsity if ticket.method.kind == methods.TRAINED_SPARSE else None
             serial, parallel = serial + bench[(seed, own, "full", point)], parallel + bench[
                 (seed, own, "full", point)]
+            steps += (own_steps or {}).get(key, 0)
         if key in done.index:
             result = done.loc[key]
             row.update(density=result["density"], accuracy=result["acc_all"],
-                       chance=result["chance"], empty_layers=result["empty_layers"])
+                       chance=result["chance"], empty_layers=result["empty_layers"],
+                       **{c: result[c] for c in FLOPS_COLUMNS if c in done.columns})
             if ticket.method.kind == methods.TRAINED_SPARSE:
                 steps += int(result["steps"])
-        if key in done.index:
+            if not ticket.imp_derived and last == 0:
+                source = 0  # the round whose trained weights the baseline prunes
             row.update(source_round=source, rounds=source or 0, serial_seconds=serial,
                        parallel_seconds=parallel, train_steps=steps)
         rows.append(row)
     dense = retrained[(retrained["ticket"] == "dense")]
+    flops = [c for c in FLOPS_COLUMNS if c in retrained.columns]
     rows += [{"method": "dense", "ticket": "dense", "seed": r["seed"], "target_sparsity": 0.0,
               "feasible": True, "density": 1.0, "accuracy": r["acc_all"],
-              "chance": r["chance"], "empty_layers": "", "rounds": 0}
+              "chance": r["chance"], "empty_layers": "", "rounds": 0,
+              **{c: r[c] for c in flops}}
              for _, r in dense.iterrows()]
-    table = pd.DataFrame(rows).reindex(columns=EXP1_COLUMNS)
+    table = pd.DataFrame(rows).reindex(columns=EXP1_COLUMNS + flops)
     table["sparsity"] = 1.0 - table["density"]
     return table.sort_values(["method", "ticket", "target_sparsity", "seed"])
 

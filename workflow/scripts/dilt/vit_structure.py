@@ -1,5 +1,6 @@
-"""Structural units of a timm VisionTransformer, masks that remove whole units, what a masked
-ViT costs (FLOPs, parameters), and the per-head / per-projection / per-FFN overlap table.
+"""Structural units of a timm VisionTransformer, masks that remove whole units, and what a
+masked ViT costs (FLOPs, parameters). The weight names and the per-head / per-projection /
+per-FFN overlap table are in dilt.vit_overlap (no torch).
 
 Units (all blocks alike):
 - head h of block i: its q, k and v rows of blocks.i.attn.qkv.weight (rows h*d..h*d+d-1 of
@@ -32,38 +33,15 @@ count of the network with those units sliced out, except that the head keeps all
 """
 
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import torch
 
 from . import masks as algebra
 from .io import DiltError
+from .vit_overlap import PATCH, fc1_name, fc2_name, head_rows, proj_name, qkv_name
 
 KINDS = ("head", "neuron", "channel")
-PATCH = "patch_embed.proj.weight"
-
-
-def qkv_name(i):
-    return f"blocks.{i}.attn.qkv.weight"
-
-
-def proj_name(i):
-    return f"blocks.{i}.attn.proj.weight"
-
-
-def fc1_name(i):
-    return f"blocks.{i}.mlp.fc1.weight"
-
-
-def fc2_name(i):
-    return f"blocks.{i}.mlp.fc2.weight"
-
-
-def head_rows(dim, heads, h):
-    """Rows of head h's q, k and v in a qkv weight of shape (3 dim, dim)."""
-    hd = dim // heads
-    return [part * dim + h * hd + r for part in range(3) for r in range(hd)]
 
 
 @dataclass(frozen=True)
@@ -226,6 +204,22 @@ def flops(structure, mask=None):
     return out
 
 
+def is_vit(model):
+    """Whether `model` looks like a timm VisionTransformer (patch embedding and blocks)."""
+    return hasattr(model, "patch_embed") and hasattr(model, "blocks")
+
+
+def flops_summary(model, mask):
+    """{flops, flops_reduction} of one image's forward pass of a timm ViT under `mask` (None:
+    dense), for result files and the experiment-1 table; {} for other models."""
+    if not is_vit(model):
+        return {}
+    structure = ViTStructure.from_model(model)
+    dense = flops(structure)["total"]
+    now = dense if mask is None else flops(structure, mask)["total"]
+    return {"flops": now, "flops_reduction": 1 - now / dense}
+
+
 def summary(structure, mask, removed):
     """FLOPs and parameter figures of a mask of `removed` units, for logs and JSON."""
     dense, now = flops(structure)["total"], flops(structure, mask)["total"]
@@ -233,64 +227,3 @@ def summary(structure, mask, removed):
     return {"flops": now, "flops_dense": dense, "flops_reduction": 1 - now / dense,
             "density": density, "sparsity": 1 - density,
             "removed": {k: sum(u.kind == k for u in removed) for k in KINDS}}
-
-
-def component_weights(shapes, heads):
-    """[(block, component, [(weight name, index)])] for the overlap table, from mask shapes:
-    the patch embedding, then per block each head (its q/k/v rows and proj columns), the q, k
-    and v thirds of qkv, proj, fc1, fc2 and the FFN module (fc1 + fc2). Components whose
-    weights are not in `shapes` are left out."""
-    out = [("patch_embed", "proj", [(PATCH, ())])] if PATCH in shapes else []
-    depth = sum(n.endswith(".attn.qkv.weight") for n in shapes)
-    for i in range(depth):
-        block, qkv, proj = f"blocks.{i}", qkv_name(i), proj_name(i)
-        parts = []
-        if qkv in shapes and proj in shapes:
-            dim = shapes[qkv][1]
-            hd = dim // heads
-            parts += [(f"head{h}", [(qkv, (head_rows(dim, heads, h),)),
-                                    (proj, (slice(None), slice(h * hd, (h + 1) * hd)))])
-                      for h in range(heads)]
-        if qkv in shapes:
-            dim = shapes[qkv][1]
-            parts += [(c, [(qkv, (slice(p * dim, (p + 1) * dim),))])
-                      for p, c in enumerate("qkv")]
-        for comp, name in (("proj", proj), ("fc1", fc1_name(i)), ("fc2", fc2_name(i))):
-            if name in shapes:
-                parts.append((comp, [(name, ())]))
-        ffn = [(n, ()) for n in (fc1_name(i), fc2_name(i)) if n in shapes]
-        if len(ffn) == 2:
-            parts.append(("ffn", ffn))
-        out += [(block, comp, weights) for comp, weights in parts]
-    return out
-
-
-def overlap_rows(chain_masks, tickets, parts, heads):
-    """ViT overlap table of K chain masks (numpy bool dicts): one row per block x component
-    (component_weights) with `params`, `density_{part}`, mean pairwise `jaccard`, mean
-    pairwise `chance_jaccard` J0 = d1 d2 / (d1 + d2 - d1 d2), `jaccard_vs_chance`, the mean
-    over pairs of (J - J0) / (1 - J0) (NaN where J0 = 1), and the densities of the tickets
-    (dilt.masks.tickets: `core_density`, `union_density`, `specialist_{part}_density`)."""
-    shapes = {k: v.shape for k, v in chain_masks[0].items()}
-    rows = []
-    for block, comp, weights in component_weights(shapes, heads):
-        def flat(mask, weights=weights):
-            return np.concatenate([np.asarray(mask[n])[i].ravel() for n, i in weights]
-                                  ).astype(bool)
-
-        chains = [flat(m) for m in chain_masks]
-        dens = [float(c.mean()) for c in chains]
-        pairs = list(combinations(range(len(chains)), 2))
-        j = [algebra.jaccard(chains[a], chains[b]) for a, b in pairs]
-        j0 = [algebra.chance_jaccard(dens[a], dens[b]) for a, b in pairs]
-        corrected = [(x - c) / (1 - c) if c < 1 else np.nan for x, c in zip(j, j0, strict=True)]
-        row = {"block": block, "component": comp, "params": chains[0].size}
-        row.update({f"density_{p}": d for p, d in zip(parts, dens, strict=True)})
-        row.update({"jaccard": float(np.mean(j)), "chance_jaccard": float(np.mean(j0)),
-                    "jaccard_vs_chance": float(np.mean(corrected)),
-                    "core_density": float(flat(tickets["core"]).mean()),
-                    "union_density": float(flat(tickets["union"]).mean())})
-        row.update({f"specialist_{p}_density": float(flat(tickets[f"specialist_{p}"]).mean())
-                    for p in parts})
-        rows.append(row)
-    return rows
