@@ -53,10 +53,10 @@ rule prepare_dataset:
     params:
         dataset=config["dataset"]["name"],
         side=PREPARED_SIDE,
-    threads: TRAIN_THREADS
+    threads: job_threads("prepare")
     resources:
-        mem_mb=4000,
-        runtime=240,
+        **job_resources("prepare"),
+    retries: job_retries("prepare")
     log:
         P.log("prepared/{split}"),
     benchmark:

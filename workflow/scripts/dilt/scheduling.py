@@ -1,8 +1,9 @@
 """What each kind of compute job asks the scheduler for (config section `resources`).
 
 Kinds: `train` (IMP rounds, retraining, RigL, transfer), `probe` (saliency scores, CAP,
-SAViT, probe distances), `partitions`, `match` and `gw`. GPU kinds give `gpus` per job and
-their memory per GPU; their threads are the config's `threads` per GPU. Memory and runtime
+SAViT, probe distances), `partitions`, `match`, `prepare` (prepare_dataset) and `gw`. GPU
+kinds give `gpus` per job and their memory per GPU; their threads are the config's `threads`
+per GPU. Memory and runtime
 grow by `resources.growth` on every retry of a job, capped at `resources.max_mem_mb` (a
 node's memory) and `resources.max_runtime` (a partition's time limit): a job resubmitted
 after a time limit resumes from its checkpoint, so it needs the time again, not more.
@@ -15,7 +16,7 @@ import math
 from .io import DiltError
 
 GPU_KINDS = ("train", "probe")
-KINDS = (*GPU_KINDS, "partitions", "match", "gw")
+KINDS = (*GPU_KINDS, "partitions", "match", "prepare", "gw")
 
 
 def gpus(cfg, kind):
