@@ -5,7 +5,7 @@ where they come from, their density, fine-tuning steps, test accuracy and (ViTs)
 
 from dataclasses import asdict
 
-from dilt import cap, imp, io, masks, models, rule_job, train, vit_structure
+from dilt import cap, imp, masks, models, rule_job, train, vit_structure
 from dilt.seeding import job_seed
 
 
@@ -34,9 +34,7 @@ def main(smk, log):
                   **vit_structure.flops_summary(model, mask)}
         log(f"sparsity {sparsity}: real {1 - record['density']:.4f}, test accuracy before "
             f"retraining {record['test_acc']:.4f}")
-        io.save_tensors(smk.output.masks[i], mask)
-        io.save_tensors(smk.output.weights[i], state)
-        io.write_json(smk.output.records[i], record)
+        rule_job.write_pruned(smk, i, mask, state, record)
 
 
 if __name__ == "__main__":

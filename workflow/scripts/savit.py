@@ -3,7 +3,7 @@ density (budget: prunable weights). Per target: the mask, the trained weights un
 (retraining starts from them) and a record of where they come from, the density, the FLOPs
 and FLOPs reduction, the units removed and the test accuracy before retraining."""
 
-from dilt import devices, io, models, rule_job, savit, train
+from dilt import devices, models, rule_job, savit, train
 from dilt.seeding import job_seed
 
 
@@ -27,9 +27,7 @@ def main(smk, log):
         log(f"sparsity {sparsity}: real {record['sparsity']:.4f}, FLOPs reduction "
             f"{record['flops_reduction']:.4f}, removed {record['removed']}, test accuracy "
             f"before retraining {record['test_acc']:.4f}")
-        io.save_tensors(smk.output.masks[i], mask)
-        io.save_tensors(smk.output.weights[i], weights)
-        io.write_json(smk.output.records[i], record)
+        rule_job.write_pruned(smk, i, mask, weights, record)
 
 
 if __name__ == "__main__":

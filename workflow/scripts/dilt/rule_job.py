@@ -50,6 +50,16 @@ def stand_in(input=None, output=None, params=None, wildcards=None, threads=1, lo
                            resources=named(resources), config=dict(config or {}))
 
 
+def write_pruned(smk, i, mask, weights, record):
+    """The i-th target's outputs of a baseline that prunes trained weights (CAP, SAViT): its
+    mask, the pruned weights and the record (output lists masks, weights, records)."""
+    from . import io
+
+    io.save_tensors(smk.output.masks[i], mask)
+    io.save_tensors(smk.output.weights[i], weights)
+    io.write_json(smk.output.records[i], record)
+
+
 def threads(smk):
     """Configure torch for the job's thread count and deterministic kernels."""
     from .train import set_threads
