@@ -61,7 +61,7 @@ readme-figure: $(STAMP)
 	config/config.yaml)/figures/acc_vs_sparsity.png docs/images/acc_vs_sparsity.png
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check workflow tests bench

@@ -50,7 +50,9 @@ def test_tiny_run_cost_table_and_figure(tiny_run):
             "retrain_matched": 13, "random_masks": 1, "saliency_masks": 2, "rigl": 1,
             "transfer": 5, "distances": 4, "gw": 2}
     assert table["jobs"].to_dict() == jobs
-    assert (table["wall_s"] > 0).all() and (table["cpu_s"] > 0).all()
+    # Snakemake samples CPU time and memory, so a sub-second job (match, gw) may read ~0
+    assert (table["wall_s"] > 0).all() and (table["cpu_s"] >= 0).all()
     assert (table["wall_s"] >= table["max_wall_s"]).all()
-    assert (table["max_rss_mb"] > 50).all()
+    training = table.loc[["imp_round", "retrain"]]
+    assert (training["cpu_s"] > 0).all() and (training["max_rss_mb"] > 50).all()
     assert Path(P.figure("compute_cost", "pdf")).read_bytes()[:4] == b"%PDF"
