@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from dilt import arch_layers, blocks, configuration, masks, models
+from dilt import arch_layers, blocks, masks, models
 from dilt.batches import TensorFeed
 from dilt.io import DiltError
 from dilt.representations import CountSketch, Reducer, layer_outputs
@@ -88,7 +88,7 @@ def test_the_config_knows_the_heads_of_exactly_the_vits():
         shape = {"lenet300": (1, 40), "conv1d": (1, 40), "vit_mini": (1, 8, 8)}
         cfg, model = build(arch, shape.get(arch, (3, 32, 32)))
         heads = model.blocks[0].attn.num_heads if hasattr(model, "blocks") else None
-        assert configuration.VIT_HEADS.get(arch) == heads, arch
+        assert arch_layers.VIT_HEADS.get(arch) == heads, arch
 
 
 def test_vits_reject_image_sides_not_divisible_by_the_patch():

@@ -11,6 +11,9 @@ with models.prunable_layers and models.representation_layers.
 from .io import DiltError
 
 VIT_BLOCK = ("attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2")
+# Attention heads per block of the plain timm ViTs: the ViT overlap table, the ViT figure and
+# the methods with arch_family "vit" need them.
+VIT_HEADS = {"deit_small": 6, "vit_tiny": 3, "vit_mini": 4}
 
 
 def _convnet(depth):
@@ -43,8 +46,9 @@ def _vit(depth):
     """Each block's attention output (qkv, proj inside) and MLP output (fc1, fc2)."""
     layers = {}
     for i in range(depth):
-        layers[f"blocks.{i}.attn"] = [f"blocks.{i}.attn.qkv", f"blocks.{i}.attn.proj"]
-        layers[f"blocks.{i}.mlp"] = [f"blocks.{i}.mlp.fc1", f"blocks.{i}.mlp.fc2"]
+        for module in ("attn", "mlp"):
+            layers[f"blocks.{i}.{module}"] = [f"blocks.{i}.{x}" for x in VIT_BLOCK
+                                              if x.startswith(f"{module}.")]
     return layers
 
 

@@ -5,15 +5,10 @@ from them (the rounds each stage compares, the nominal density of each round).""
 from . import arch_layers, datasets, methods, partitions
 from .io import DiltError
 
-# Attention heads per block of the plain timm ViTs of dilt.models (which imports torch, so
-# the config checks keep this list; a test compares): the ViT overlap table, the ViT figure
-# and the methods with arch_family "vit" need them.
-VIT_HEADS = {"deit_small": 6, "vit_tiny": 3, "vit_mini": 4}
-
 
 def vit_heads(cfg):
     """Heads per block of model.arch if it is a plain ViT, else None."""
-    return VIT_HEADS.get(cfg["model"]["arch"])
+    return arch_layers.VIT_HEADS.get(cfg["model"]["arch"])
 
 
 def fraction(cfg, method="dilt"):
@@ -177,7 +172,8 @@ def check_tickets(cfg):
     methods.check_tickets("baselines.reinit", cfg["baselines"]["reinit"], imp, k)
     for name in cfg["baselines"]["methods"]:
         if methods.RECORDS[name].arch_family == "vit" and vit_heads(cfg) is None:
-            raise DiltError(f"baselines.methods: '{name}' prunes ViTs ({', '.join(VIT_HEADS)}), "
+            vits = ", ".join(arch_layers.VIT_HEADS)
+            raise DiltError(f"baselines.methods: '{name}' prunes ViTs ({vits}), "
                             f"not model.arch {cfg['model']['arch']}")
     for name in cfg["baselines"]["reinit"]:
         if methods.parse(name).method.kind not in (methods.IMP_CHAIN, methods.DERIVED):

@@ -43,7 +43,7 @@ class Method:
     writes the pruned network's weights beside each mask (and a JSON record of how it made
     them), and retraining starts from those weights instead of theta0; arch_family: the
     architectures the method applies to (None: any; "vit": the plain timm ViTs of
-    dilt.configuration.VIT_HEADS).
+    dilt.arch_layers.VIT_HEADS).
     """
 
     name: str

@@ -81,7 +81,7 @@ def overlap_rows(chain_masks, tickets, parts, heads):
         pairs = list(combinations(range(len(chains)), 2))
         j = [algebra.jaccard(chains[a], chains[b]) for a, b in pairs]
         j0 = [algebra.chance_jaccard(dens[a], dens[b]) for a, b in pairs]
-        corrected = [(x - c) / (1 - c) if c < 1 else np.nan for x, c in zip(j, j0, strict=True)]
+        corrected = [algebra.corrected_jaccard(x, c) for x, c in zip(j, j0, strict=True)]
         row = {"block": block, "component": comp, "params": chains[0].size}
         row.update({f"density_{p}": d for p, d in zip(parts, dens, strict=True)})
         row.update({"jaccard": float(np.mean(j)), "chance_jaccard": float(np.mean(j0)),
