@@ -1,10 +1,11 @@
-"""Test accuracy of a trained model on all classes, on each partition's classes, per class."""
-
-from .train import predict
+"""Test accuracy of a trained model on all classes, on each partition's classes, per class;
+a mask's density summary (torch-free: the tickets job summarises numpy masks)."""
 
 
 def split_accuracies(model, test_feed, manifest):
     """acc_all, acc_{part} for every partition of the manifest, per_class and chance."""
+    from .train import predict
+
     pred, y_test = predict(model, test_feed)
     correct = pred == y_test
     result = {"acc_all": float(correct.float().mean()),

@@ -91,8 +91,8 @@ def exp1(retrained, imp_rounds, matching, bench, parts, own_steps=None):
         serial, parallel, steps = chain_costs(bench, imp_rounds, seed, chains, last)
         if own is not None:
             point = sparsity if ticket.method.kind == methods.TRAINED_SPARSE else None
-            serial, parallel = serial + bench[(seed, own, "full", point)], parallel + bench[
-                (seed, own, "full", point)]
+            seconds = bench[(seed, own, "full", point)]
+            serial, parallel = serial + seconds, parallel + seconds
             steps += (own_steps or {}).get(key, 0)
         if key in done.index:
             result = done.loc[key]
