@@ -30,11 +30,10 @@ def main(smk, log):
     keeper = rewind.RewindKeeper(p.rewind_step)
     # Rounds >= 1 start at the rewind point and continue its schedule (open_lth).
     start_step = 0 if keeps_rewind else p.rewind_step
-    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, p.train,
                         job_seed(wc.seed, wc.method, wc.part, wc.round), classes, log,
                         keeper if keeps_rewind else None, start_step=start_step,
-                        checkpoint=checkpoint, processes=rule_job.processes(smk))
+                        **rule_job.training(smk))
     if keeps_rewind and not keeper.weights:
         raise io.DiltError(f"imp.rewind_step: {p.rewind_step} is not below the "
                            f"{stats['steps']} training steps of round 0")
@@ -51,8 +50,7 @@ def main(smk, log):
     if keeps_rewind:
         io.save_tensors(smk.output.rewind, keeper.weights)
     io.write_json(smk.output.metrics, metrics)
-    if checkpoint:
-        checkpoint.remove()
+    rule_job.finished(smk)
 
 
 if __name__ == "__main__":

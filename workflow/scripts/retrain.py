@@ -34,16 +34,13 @@ def main(smk, log):
         + (f"; empty layers {summary['empty_layers']}" if summary["empty_layers"] else ""))
     # A re-initialised ticket sees the same batches as the ticket itself.
     order_seed = job_seed(wc.seed, "retrain", ticket.mask_ticket, p.point)
-    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, p.train, order_seed, None, log,
-                        start_step=p.start_step, checkpoint=checkpoint,
-                        processes=rule_job.processes(smk))
+                        start_step=p.start_step, **rule_job.training(smk))
     result = {"ticket": wc.ticket, **p.identity, "seed": int(wc.seed), "init_seed": init_seed,
               **summary, **evaluation.split_accuracies(model, test_feed, manifest), **stats}
     log(f"test accuracy {result['acc_all']:.4f}")
     io.write_json(smk.output[0], result)
-    if checkpoint:
-        checkpoint.remove()
+    rule_job.finished(smk)
 
 
 if __name__ == "__main__":

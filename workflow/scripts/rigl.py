@@ -23,10 +23,9 @@ def main(smk, log):
     hook = rigl.RigL(cfg["alpha"], cfg["update_every"], round(cfg["end"] * total))
     log(f"rigl at {point}: density {masks.density(mask):.4f} ({cfg['distribution']}), "
         f"updates every {cfg['update_every']} of {total} steps until {hook.end}")
-    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, smk.params.train,
                         job_seed(wc.seed, "retrain", "rigl", point), None, log, hook,
-                        checkpoint=checkpoint, processes=rule_job.processes(smk))
+                        **rule_job.training(smk))
     final = {n: m.bool().cpu() for n, m in hook.masks.items()}
     result = {"ticket": "rigl", "view": "matched", "round": None,
               "target_sparsity": float(wc.sparsity), "seed": int(wc.seed),
@@ -38,8 +37,7 @@ def main(smk, log):
         f"test accuracy {result['acc_all']:.4f}")
     io.save_tensors(smk.output.mask, final)
     io.write_json(smk.output.result, result)
-    if checkpoint:
-        checkpoint.remove()
+    rule_job.finished(smk)
 
 
 if __name__ == "__main__":

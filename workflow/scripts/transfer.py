@@ -26,10 +26,9 @@ def main(smk, log):
     log(f"{wc.ticket} round {wc.round} -> {wc.target}: density {density:.4f}, "
         f"init seed {init_seed}")
     # Every ticket (and the dense network) of a seed: same fresh weights, same batches.
-    checkpoint = rule_job.checkpoint(smk)
     stats = train.train(model, mask, train_feed, smk.params.train,
                         job_seed(wc.seed, "transfer", wc.target, "order"), None, log,
-                        checkpoint=checkpoint, processes=rule_job.processes(smk))
+                        **rule_job.training(smk))
     pred, labels = train.predict(model, test_feed)
     result = {"target": wc.target, "ticket": wc.ticket, "round": int(wc.round),
               "seed": int(wc.seed), "init_seed": init_seed, "density": density,
@@ -37,8 +36,7 @@ def main(smk, log):
               "chance": 1.0 / info["num_classes"], **stats}
     log(f"target test accuracy {result['acc']:.4f}")
     io.write_json(smk.output[0], result)
-    if checkpoint:
-        checkpoint.remove()
+    rule_job.finished(smk)
 
 
 if __name__ == "__main__":

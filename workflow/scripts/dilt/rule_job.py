@@ -112,6 +112,19 @@ def checkpoint(smk):
                       cfg.get("steps"))
 
 
+def training(smk):
+    """The job's keyword arguments of train.train: its checkpoint and training processes."""
+    return {"checkpoint": checkpoint(smk), "processes": processes(smk)}
+
+
+def finished(smk):
+    """Remove the job's training checkpoint: call it once the outputs are written (until
+    then a rerun resumes from the checkpoint)."""
+    saved = checkpoint(smk)
+    if saved:
+        saved.remove()
+
+
 def context(smk, train=True, augment=True, log=None):
     """(train feed, test feed) on the job's device (see device()), and the manifest; the
     train feed is None unless `train`, and its disk images are augmented unless not
