@@ -104,7 +104,7 @@ rule cap:
         weights=[P.baseline_weights("cap", s) for s in TARGETS],
         records=[P.baseline_record("cap", s) for s in TARGETS],
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
         cap=config["baselines"]["cap"],
         train=config["train"],
@@ -136,7 +136,7 @@ rule savit:
         weights=[P.baseline_weights("savit", s) for s in TARGETS],
         records=[P.baseline_record("savit", s) for s in TARGETS],
     params:
-        model=config["model"],
+        model=MODEL,
         sparsities=TARGETS,
         savit=config["baselines"]["savit"],
         device=config["device"],

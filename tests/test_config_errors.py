@@ -39,6 +39,8 @@ BAD = [
     ({"baselines": {"methods": ["pgd"]}}, "baselines.methods"),
     ({"baselines": {"rigl": {"distribution": "gaussian"}}}, "baselines.rigl.distribution"),
     ({"baselines": {"methods": ["savit"]}}, "baselines.methods"),  # SAViT on Conv-4
+    ({"model": {"arch": "vit_mini"}, "baselines": {"methods": ["savit"]},
+      "imp": {"head_rate": 0.5}}, "imp.head_rate"),
     ({"baselines": {"cap": {"damp": 0}}}, "baselines.cap.damp"),
     ({"baselines": {"savit": {"components": ["layers"]}}}, "baselines.savit.components"),
     ({"transfer": {"target": "cifar10"}}, "transfer.target"),

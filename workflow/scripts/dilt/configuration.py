@@ -175,6 +175,9 @@ def check_tickets(cfg):
             vits = ", ".join(arch_layers.VIT_HEADS)
             raise DiltError(f"baselines.methods: '{name}' prunes ViTs ({vits}), "
                             f"not model.arch {cfg['model']['arch']}")
+        if methods.RECORDS[name].arch_family == "vit" and cfg["imp"]["head_rate"] > 0:
+            raise DiltError(f"imp.head_rate: {name} prunes whole units of the ViT blocks and "
+                            "keeps the output layer, which every mask then prunes (set 0)")
     for name in cfg["baselines"]["reinit"]:
         if methods.parse(name).method.kind not in (methods.IMP_CHAIN, methods.DERIVED):
             raise DiltError(f"baselines.reinit: '{name}' is not an IMP-derived ticket")
